@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using AmiRotator.Retention;
+
+namespace AmiRotator.Configuration;
+
+/// <summary>
+/// The function's settings, read once from the environment at init. Every value is validated here so that a
+/// typo fails the init (reported through the Runtime API's init error) and never reaches EC2.
+/// </summary>
+internal sealed partial record Settings(
+    string Region,
+    string? DrRegion,
+    BackupTag BackupTag,
+    RetentionPolicy Retention,
+    RetentionPolicy DrRetention,
+    bool NoReboot,
+    string? DrKmsKeyId,
+    TimeZoneInfo RetentionTimeZone,
+    int? MaxRetirePerRun,
+    int MaxCopiesInFlight,
+    int RpoHours,
+    TimeSpan DeadlineSafetyMargin,
+    int Parallelism)
+{
+    public const string DefaultRetention = "keep-daily=7,keep-weekly=4";
+
+    public static Settings FromEnvironment(Func<string, string?> env)
+    {
+        string? Get(string name)
+        {
+            var v = env(name);
+            return string.IsNullOrWhiteSpace(v) ? null : v.Trim();
+        }
+
+        var region = Get("AWS_REGION") ?? Get("AWS_DEFAULT_REGION")
+            ?? throw new SettingsException("AWS_REGION is not set; Lambda sets it, locally export e.g. AWS_REGION=us-east-1.");
+        RequireKnownRegion("AWS_REGION", region);
+
+        var drRegion = Get("DR_REGION");
+        if (drRegion is not null)
+        {
+            RequireKnownRegion("DR_REGION", drRegion);
+            if (drRegion == region)
+            {
+                throw new SettingsException($"DR_REGION '{drRegion}' equals the function's Region; choose another Region or leave DR_REGION empty to disable copies.");
+            }
+        }
+
+        var retentionText = Get("RETENTION") ?? DefaultRetention;
+        var retention = ParsePolicy("RETENTION", retentionText);
+        var drRetention = Get("DR_RETENTION") is { } drText ? ParsePolicy("DR_RETENTION", drText) : retention;
+
+        var kms = Get("DR_KMS_KEY_ID");
+        if (kms is not null && !KmsKeyPattern().IsMatch(kms))
+        {
+            throw new SettingsException($"DR_KMS_KEY_ID '{kms}' is not a KMS key id, key ARN, alias name or alias ARN.");
+        }
+
+        if (kms is not null && drRegion is null)
+        {
+            throw new SettingsException("DR_KMS_KEY_ID is set but DR_REGION is empty; the key is used only for DR copies.");
+        }
+
+        return new Settings(
+            Region: region,
+            DrRegion: drRegion,
+            BackupTag: BackupTag.Parse(Get("BACKUP_TAG") ?? "Backup=true"),
+            Retention: retention,
+            DrRetention: drRetention,
+            NoReboot: ParseBool("NO_REBOOT", Get("NO_REBOOT"), defaultValue: true),
+            DrKmsKeyId: kms,
+            RetentionTimeZone: ParseZone(Get("RETENTION_TIMEZONE")),
+            MaxRetirePerRun: ParseBudget(Get("MAX_RETIRE_PER_RUN")),
+            MaxCopiesInFlight: ParseInt("MAX_COPIES_IN_FLIGHT", Get("MAX_COPIES_IN_FLIGHT"), 100, 1, 300),
+            RpoHours: ParseInt("RPO_HOURS", Get("RPO_HOURS"), 26, 1, 24 * 366),
+            DeadlineSafetyMargin: TimeSpan.FromSeconds(ParseInt("DEADLINE_SAFETY_SECONDS", Get("DEADLINE_SAFETY_SECONDS"), 30, 0, 600)),
+            Parallelism: ParseInt("PARALLELISM", Get("PARALLELISM"), 4, 1, 16));
+    }
+
+    private static RetentionPolicy ParsePolicy(string name, string text)
+    {
+        try
+        {
+            return RetentionPolicy.Parse(text);
+        }
+        catch (RetentionPolicyException e)
+        {
+            throw new SettingsException($"{name}: {e.Message}");
+        }
+    }
+
+    private static void RequireKnownRegion(string name, string region)
+    {
+        if (!RegionPattern().IsMatch(region) || !KnownRegions.Value.Contains(region))
+        {
+            throw new SettingsException($"{name} '{region}' is not a known AWS Region name; expected e.g. 'us-east-1' or 'eu-west-1'.");
+        }
+    }
+
+    private static readonly Lazy<HashSet<string>> KnownRegions = new(() =>
+        [.. Amazon.RegionEndpoint.EnumerableAllRegions.Select(r => r.SystemName)]);
+
+    private static bool ParseBool(string name, string? text, bool defaultValue) => text?.ToUpperInvariant() switch
+    {
+        null => defaultValue,
+        "TRUE" => true,
+        "FALSE" => false,
+        _ => throw new SettingsException($"{name} '{text}' is not a boolean; accepted: true or false."),
+    };
+
+    private static int ParseInt(string name, string? text, int defaultValue, int min, int max)
+    {
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            throw new SettingsException($"{name} '{text}' is not a whole number from {min} to {max}.");
+        }
+
+        return value;
+    }
+
+    private static int? ParseBudget(string? text) =>
+        text is null || text.Equals("auto", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : ParseInt("MAX_RETIRE_PER_RUN", text, 0, 1, 100_000);
+
+    private static TimeZoneInfo ParseZone(string? text)
+    {
+        if (text is null || text is "UTC" or "Etc/UTC")
+        {
+            return TimeZoneInfo.Utc;
+        }
+
+        try
+        {
+            return TimeZoneInfo.FindSystemTimeZoneById(text);
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            throw new SettingsException($"RETENTION_TIMEZONE '{text}' is not a known IANA time zone; expected e.g. 'UTC' or 'Europe/Berlin'.");
+        }
+    }
+
+    [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]+$")]
+    private static partial Regex RegionPattern();
+
+    [GeneratedRegex("^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]+)$")]
+    private static partial Regex KmsKeyPattern();
+}

@@ -1,0 +1,47 @@
+using Amazon;
+using Amazon.EC2;
+using Amazon.Runtime;
+
+namespace AmiRotator.Ec2;
+
+/// <summary>
+/// Builds one EC2 client per Region, once per init. With an endpoint override (AWS_ENDPOINT_URL_EC2 or
+/// AWS_ENDPOINT_URL) the SDK would sign every request for us-east-1, so each client signs for its own Region.
+/// Adaptive retry mode backs off on RequestLimitExceeded and rate-limits on the client side.
+/// </summary>
+internal static class Ec2ClientFactory
+{
+    public static AmazonEC2Client Create(string region, Func<string, string?> env)
+    {
+        var config = new AmazonEC2Config
+        {
+            RegionEndpoint = RegionEndpoint.GetBySystemName(region),
+            AuthenticationRegion = region,
+            RetryMode = RequestRetryMode.Adaptive,
+            MaxErrorRetry = 8,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+
+        var endpoint = Endpoint(env);
+        if (endpoint is not null)
+        {
+            config.ServiceURL = endpoint;
+            config.AuthenticationRegion = region;
+        }
+
+        return new AmazonEC2Client(config);
+    }
+
+    /// <summary>The endpoint override the SDK documents, service-specific first.</summary>
+    public static string? Endpoint(Func<string, string?> env)
+    {
+        var specific = env("AWS_ENDPOINT_URL_EC2");
+        if (!string.IsNullOrWhiteSpace(specific))
+        {
+            return specific.Trim();
+        }
+
+        var general = env("AWS_ENDPOINT_URL");
+        return string.IsNullOrWhiteSpace(general) ? null : general.Trim();
+    }
+}

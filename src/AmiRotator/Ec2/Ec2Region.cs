@@ -1,0 +1,217 @@
+using System.Globalization;
+using Amazon.EC2;
+using Amazon.EC2.Model;
+using AmiRotator.Inventory;
+using AmiRotator.Planning;
+
+namespace AmiRotator.Ec2;
+
+/// <summary>The AWS SDK implementation of <see cref="IEc2Region"/>. Listings are paginated; nothing is looked up per instance.</summary>
+internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
+{
+    private const int FilterValuesPerCall = 200;
+    private const int ReferenceIdsPerCall = 10;
+
+    private static readonly string[] ListedInstanceStates = ["pending", "running", "stopping", "stopped"];
+
+    public string Region { get; } = region;
+
+    public async Task<IReadOnlyList<Ec2Instance>> ListInstancesAsync(string tagKey, string tagValue, IReadOnlyList<string>? instanceIds, CancellationToken ct)
+    {
+        var result = new List<Ec2Instance>();
+        var requests = instanceIds is null
+            ? [new DescribeInstancesRequest { Filters = [new Filter($"tag:{tagKey}", [tagValue]), new Filter("instance-state-name", [.. ListedInstanceStates])] }]
+            : instanceIds.Chunk(FilterValuesPerCall).Select(ids => new DescribeInstancesRequest { Filters = [new Filter("instance-id", [.. ids])] });
+
+        foreach (var request in requests)
+        {
+            request.MaxResults = 1000;
+            await foreach (var reservation in client.Paginators.DescribeInstances(request).Reservations.WithCancellation(ct).ConfigureAwait(false))
+            {
+                foreach (var instance in reservation.Instances ?? [])
+                {
+                    result.Add(new Ec2Instance(instance.InstanceId, instance.State?.Name?.Value ?? "unknown", TagMap(instance.Tags)));
+                }
+            }
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyList<Ec2Image>> ListOwnedImagesAsync(IReadOnlyList<string>? imageIds, CancellationToken ct)
+    {
+        var request = new DescribeImagesRequest { Owners = ["self"], IncludeDeprecated = true };
+        if (imageIds is not null)
+        {
+            request.ImageIds = [.. imageIds];
+        }
+        else
+        {
+            request.MaxResults = 1000;
+        }
+
+        var result = new List<Ec2Image>();
+        try
+        {
+            await foreach (var image in client.Paginators.DescribeImages(request).Images.WithCancellation(ct).ConfigureAwait(false))
+            {
+                result.Add(ToImage(image));
+            }
+        }
+        catch (AmazonEC2Exception e) when (imageIds is not null && e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Unavailable")
+        {
+            // An image that is gone (or not ours) is simply not in the inventory.
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyList<Ec2Snapshot>> ListManagedSnapshotsAsync(string accountId, CancellationToken ct)
+    {
+        // OwnerIds=self alone would do on AWS; the owner-id filter says the same thing explicitly and is honoured by
+        // every EC2 implementation we test against.
+        var request = new DescribeSnapshotsRequest
+        {
+            OwnerIds = ["self"],
+            Filters = [new Filter($"tag:{ManagedTags.Managed}", [ManagedTags.ManagedValue]), new Filter("owner-id", [accountId])],
+            MaxResults = 1000,
+        };
+        var result = new List<Ec2Snapshot>();
+        await foreach (var snapshot in client.Paginators.DescribeSnapshots(request).Snapshots.WithCancellation(ct).ConfigureAwait(false))
+        {
+            result.Add(new Ec2Snapshot(snapshot.SnapshotId, Region, snapshot.State?.Value ?? "unknown", snapshot.StartTime is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : DateTimeOffset.MinValue, TagMap(snapshot.Tags)));
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> FindReferencesAsync(IReadOnlyList<string> imageIds, CancellationToken ct)
+    {
+        var result = imageIds.Distinct(StringComparer.Ordinal).ToDictionary(id => id, _ => new List<string>(), StringComparer.Ordinal);
+        foreach (var chunk in result.Keys.ToArray().Chunk(ReferenceIdsPerCall))
+        {
+            var request = new DescribeImageReferencesRequest { ImageIds = [.. chunk], IncludeAllResourceTypes = true };
+            await foreach (var reference in client.Paginators.DescribeImageReferences(request).ImageReferences.WithCancellation(ct).ConfigureAwait(false))
+            {
+                if (reference.ImageId is { } id && result.TryGetValue(id, out var list) && reference.Arn is { } arn)
+                {
+                    list.Add(arn);
+                }
+            }
+        }
+
+        return result.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)[.. kv.Value.Order(StringComparer.Ordinal)], StringComparer.Ordinal);
+    }
+
+    public async Task<string> CreateImageAsync(BackupAction backup, CancellationToken ct)
+    {
+        var tags = backup.Tags.Select(kv => new Tag(kv.Key, kv.Value)).ToList();
+        var request = new CreateImageRequest
+        {
+            InstanceId = backup.InstanceId,
+            Name = backup.Name,
+            Description = backup.Description,
+            NoReboot = backup.NoReboot,
+            // Image and snapshots are tagged in the same call: no untagged window, and the IAM policy can require
+            // the managed tag on creation.
+            TagSpecifications =
+            [
+                new TagSpecification { ResourceType = ResourceType.Image, Tags = tags },
+                new TagSpecification { ResourceType = ResourceType.Snapshot, Tags = tags },
+            ],
+        };
+        try
+        {
+            var response = await client.CreateImageAsync(request, ct).ConfigureAwait(false);
+            return response.ImageId;
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidAMIName.Duplicate")
+        {
+            throw new DuplicateImageNameException(backup.Name);
+        }
+    }
+
+    public async Task<string> CopyImageAsync(CopyAction copy, CancellationToken ct)
+    {
+        var tags = copy.Tags.Select(kv => new Tag(kv.Key, kv.Value)).ToList();
+        var request = new CopyImageRequest
+        {
+            SourceImageId = copy.SourceImageId,
+            SourceRegion = copy.SourceRegion,
+            Name = copy.Name,
+            Description = copy.Description,
+            ClientToken = copy.ClientToken,
+            TagSpecifications =
+            [
+                new TagSpecification { ResourceType = ResourceType.Image, Tags = tags },
+                new TagSpecification { ResourceType = ResourceType.Snapshot, Tags = tags },
+            ],
+        };
+        if (copy.KmsKeyId is { } key)
+        {
+            request.Encrypted = true;
+            request.KmsKeyId = key;
+        }
+
+        try
+        {
+            var response = await client.CopyImageAsync(request, ct).ConfigureAwait(false);
+            return response.ImageId;
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidAMIName.Duplicate")
+        {
+            throw new DuplicateImageNameException(copy.Name);
+        }
+    }
+
+    public async Task<IReadOnlyList<SnapshotOutcome>> DeregisterImageAsync(string imageId, CancellationToken ct)
+    {
+        var response = await client.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId, DeleteAssociatedSnapshots = true }, ct).ConfigureAwait(false);
+        return [.. (response.DeleteSnapshotResults ?? []).Select(r => new SnapshotOutcome(r.SnapshotId, r.ReturnCode?.Value ?? "unknown"))];
+    }
+
+    public async Task DeleteSnapshotAsync(string snapshotId, CancellationToken ct)
+    {
+        try
+        {
+            await client.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshotId }, ct).ConfigureAwait(false);
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidSnapshot.NotFound")
+        {
+            // Already gone: the outcome we wanted.
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidSnapshot.InUse")
+        {
+            throw new SnapshotInUseException(snapshotId);
+        }
+    }
+
+    private Ec2Image ToImage(Image image) => new(
+        image.ImageId,
+        Region,
+        image.Name ?? "",
+        image.State?.Value ?? "unknown",
+        image.OwnerId ?? "",
+        ParseCreationDate(image.CreationDate),
+        TagMap(image.Tags),
+        [.. (image.BlockDeviceMappings ?? []).Select(b => b.Ebs?.SnapshotId).OfType<string>().Where(s => s.Length > 0)]);
+
+    private static DateTimeOffset ParseCreationDate(string? text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            ? time
+            : DateTimeOffset.MinValue;
+
+    private static Dictionary<string, string> TagMap(List<Tag>? tags)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tag in tags ?? [])
+        {
+            if (tag.Key is { } key)
+            {
+                map[key] = tag.Value ?? "";
+            }
+        }
+
+        return map;
+    }
+}

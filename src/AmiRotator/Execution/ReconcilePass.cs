@@ -1,0 +1,159 @@
+using System.Globalization;
+using AmiRotator.Configuration;
+using AmiRotator.Ec2;
+using AmiRotator.Inventory;
+using AmiRotator.Invocation;
+using AmiRotator.Planning;
+using AmiRotator.Reporting;
+
+namespace AmiRotator.Execution;
+
+/// <summary>
+/// One pass: read the inventory, plan (twice: the second time knowing what still uses the retirement
+/// candidates), then either report the plan (dry run) or execute it. This is the only place the steps are wired.
+/// </summary>
+internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Region? dr, TimeProvider clock, Log log)
+{
+    public async Task<Summary> RunAsync(Request request, string accountId, Func<TimeSpan> timeLeft, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var scope = ScopeFor(request, now);
+        var onDemand = scope.OnDemand;
+        var needs = new ReadNeeds(
+            Instances: scope.Backup || scope.Prune,
+            Snapshots: scope.Prune,
+            Dr: settings.DrRegion is not null && (scope.Copy || scope.Prune),
+            InstanceIds: onDemand ? request.InstanceIds : null,
+            SourceImageIds: scope.ImageIds?.ToArray());
+
+        var inventory = await InventoryReader.ReadAsync(settings, source, dr, accountId, needs, ct).ConfigureAwait(false);
+        log.Info("inventory read",
+            ("instances", inventory.Instances.Count),
+            ("sourceImages", inventory.Source.Images.Count),
+            ("drImages", inventory.Dr?.Images.Count ?? 0),
+            ("managedSnapshots", inventory.Source.ManagedSnapshots.Count + (inventory.Dr?.ManagedSnapshots.Count ?? 0)));
+
+        var plan = Planner.Build(settings, inventory, scope, references: null);
+        if (plan.Candidates.Count > 0)
+        {
+            plan = Planner.Build(settings, inventory, scope, await CheckReferencesAsync(plan, ct).ConfigureAwait(false));
+        }
+
+        LogPlan(plan);
+        var scheduled = scope.ScheduledTime is { } t ? BackupNaming.TimeTag(t) : null;
+        var action = ActionName(request);
+        var kept = plan.Kept.Select(k => new ImageEntry(k.ImageId, k.Region, k.InstanceId, CreationDate: Iso(k.CreationDate), Reasons: k.Reasons)).ToList();
+        var planFailures = plan.Failures.Select(f => new FailureEntry(f.Subject, f.Region, f.InstanceId, "plan", f.Error)).ToList();
+        var planSkips = plan.Skipped.Select(s => new SkipEntry(s.Subject, s.Region, s.InstanceId, s.Reason)).ToList();
+
+        if (request.DryRun)
+        {
+            return new Summary(
+                action, DryRun: true, settings.Region, settings.DrRegion, scheduled,
+                Created: [.. plan.Backups.Select(b => new ImageEntry(null, source.Region, b.InstanceId, b.Name, Reasons: [b.Reason]))],
+                Copied: [.. plan.Copies.Select(c => new ImageEntry(null, c.DestinationRegion, c.InstanceId, c.Name, c.SourceImageId, c.SourceRegion, Reasons: [c.Reason]))],
+                Retired: [.. plan.Retirements.Select(r => new ImageEntry(r.ImageId, r.Region, r.InstanceId, r.Name, CreationDate: Iso(r.CreationDate), Reasons: r.Reasons))],
+                DeletedSnapshots: [.. plan.Retirements.SelectMany(r => r.SnapshotIds.Select(s => new SnapshotEntry(s, r.Region, r.ImageId, r.InstanceId, "deleted with its image unless another image uses it")))
+                    .Concat(plan.SnapshotDeletions.Select(s => new SnapshotEntry(s.SnapshotId, s.Region, null, s.InstanceId, s.Reason)))],
+                Kept: kept,
+                Skipped: planSkips,
+                Failures: planFailures,
+                BudgetExceeded: plan.BudgetExceeded);
+        }
+
+        var outcome = await new Executor(settings, source, dr, timeLeft, log).ExecuteAsync(plan, inventory, ct).ConfigureAwait(false);
+        return new Summary(
+            action, DryRun: false, settings.Region, settings.DrRegion, scheduled,
+            outcome.Created, outcome.Copied, outcome.Retired, outcome.DeletedSnapshots,
+            kept,
+            [.. planSkips, .. outcome.Skipped],
+            [.. planFailures, .. outcome.Failures],
+            plan.BudgetExceeded);
+    }
+
+    /// <summary>The <c>report</c> action: every protected instance's newest available backup in each Region.</summary>
+    public async Task<Summary> ReportAsync(Request request, string accountId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var needs = new ReadNeeds(Instances: true, Snapshots: false, Dr: settings.DrRegion is not null);
+        var inventory = await InventoryReader.ReadAsync(settings, source, dr, accountId, needs, ct).ConfigureAwait(false);
+        var points = RecoveryReport.Build(settings, inventory, request.InstanceIds, now);
+        var stale = points.Count(p => p.Stale);
+        var message = $"{stale} of {points.Count} recovery points are older than RPO_HOURS={settings.RpoHours} or missing.";
+        log.Info("recovery report", ("recoveryPoints", points.Count), ("stale", stale));
+        return new Summary("report", false, settings.Region, settings.DrRegion, null, [], [], [], [], [], [], [], RecoveryPoints: points, Message: message);
+    }
+
+    private async Task<ImageReferences> CheckReferencesAsync(Plan plan, CancellationToken ct)
+    {
+        var checkedIds = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        string? unavailable = null;
+        foreach (var group in plan.Candidates.GroupBy(c => c.Region, StringComparer.Ordinal))
+        {
+            var region = group.Key == source.Region ? source : dr!;
+            try
+            {
+                var found = await region.FindReferencesAsync([.. group.Select(c => c.ImageId)], ct).ConfigureAwait(false);
+                foreach (var (id, arns) in found)
+                {
+                    checkedIds[id] = arns;
+                }
+            }
+            catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or HttpRequestException)
+            {
+                // Without an answer every candidate counts as in use: keeping an image costs cents, losing one costs a restore.
+                unavailable = $"DescribeImageReferences failed in {group.Key}: {e.Message}";
+                log.Warn("in-use check unavailable; candidates kept", ("region", group.Key), ("error", e.Message));
+            }
+        }
+
+        return new ImageReferences(checkedIds, unavailable);
+    }
+
+    private void LogPlan(Plan plan)
+    {
+        foreach (var k in plan.Kept)
+        {
+            log.Info("keep", ("imageId", k.ImageId), ("region", k.Region), ("instanceId", k.InstanceId), ("reasons", k.Reasons));
+        }
+
+        foreach (var r in plan.Retirements)
+        {
+            log.Info("retire", ("imageId", r.ImageId), ("region", r.Region), ("instanceId", r.InstanceId), ("reasons", r.Reasons));
+        }
+
+        if (plan.BudgetExceeded is { } budget)
+        {
+            log.Error("deletion budget exceeded", ("detail", budget));
+        }
+
+        log.Info("plan",
+            ("backups", plan.Backups.Count), ("copies", plan.Copies.Count), ("retirements", plan.Retirements.Count),
+            ("orphanSnapshots", plan.SnapshotDeletions.Count), ("kept", plan.Kept.Count), ("skipped", plan.Skipped.Count), ("failures", plan.Failures.Count));
+    }
+
+    private static PassScope ScopeFor(Request request, DateTimeOffset now)
+    {
+        IReadOnlySet<string>? ids = request.InstanceIds is null ? null : request.InstanceIds.ToHashSet(StringComparer.Ordinal);
+        return request.Kind switch
+        {
+            RequestKind.Run => new PassScope(true, true, true, now, request.ScheduledTime ?? TruncateToMinute(now), ids),
+            RequestKind.Backup => new PassScope(true, false, false, now, null, ids),
+            RequestKind.Copy => new PassScope(false, true, false, now, null, ids),
+            RequestKind.Prune => new PassScope(false, false, true, now, null, ids),
+            RequestKind.ImageStateChange => new PassScope(false, true, false, now, null, null, new HashSet<string>(StringComparer.Ordinal) { request.ImageEvent!.ImageId }),
+            _ => throw new ArgumentOutOfRangeException(nameof(request), request.Kind, "not a pass"),
+        };
+    }
+
+    private static DateTimeOffset TruncateToMinute(DateTimeOffset time) =>
+        new(time.Year, time.Month, time.Day, time.Hour, time.Minute, 0, TimeSpan.Zero);
+
+    private static string ActionName(Request request) => request.Kind switch
+    {
+        RequestKind.ImageStateChange => "image-state-change",
+        _ => request.Kind.ToString().ToLowerInvariant(),
+    };
+
+    private static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}

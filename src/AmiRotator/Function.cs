@@ -1,0 +1,155 @@
+using System.Text.Json;
+using AmiRotator.Configuration;
+using AmiRotator.Ec2;
+using AmiRotator.Execution;
+using AmiRotator.Inventory;
+using AmiRotator.Invocation;
+using AmiRotator.Lambda;
+using AmiRotator.Reporting;
+
+namespace AmiRotator;
+
+/// <summary>
+/// The function: parse the payload, run what it asks for, answer with a <see cref="Summary"/>. Settings and EC2
+/// clients are built once at init. Bad input is refused before any EC2 call; a pass with failures ends as a
+/// function error (so Lambda's Errors metric and retries see it) after logging the full summary.
+/// </summary>
+internal sealed class Function(Settings settings, IEc2Region source, IEc2Region? dr, TimeProvider clock, Log log) : IInvocationHandler
+{
+    /// <summary>Init: validate settings (throwing <see cref="FunctionErrorException"/> "InvalidSettings") and build the clients.</summary>
+    public static Function Create(Func<string, string?> env, TimeProvider clock, Log log)
+    {
+        Settings settings;
+        try
+        {
+            settings = Settings.FromEnvironment(env);
+        }
+        catch (SettingsException e)
+        {
+            throw new FunctionErrorException("InvalidSettings", e.Message);
+        }
+
+        var source = new Ec2Region(Ec2ClientFactory.Create(settings.Region, env), settings.Region);
+        var dr = settings.DrRegion is { } drRegion ? new Ec2Region(Ec2ClientFactory.Create(drRegion, env), drRegion) : null;
+        log.Info("initialised",
+            ("region", settings.Region), ("drRegion", settings.DrRegion), ("backupTag", settings.BackupTag.ToString()),
+            ("retention", settings.Retention.ToString()), ("drRetention", settings.DrRetention.ToString()),
+            ("endpoint", Ec2ClientFactory.Endpoint(env)));
+        return new Function(settings, source, dr, clock, log);
+    }
+
+    public async Task<byte[]> HandleAsync(ReadOnlyMemory<byte> payload, InvocationContext context, CancellationToken ct)
+    {
+        Request request;
+        try
+        {
+            request = RequestParser.Parse(payload.Span);
+        }
+        catch (InvalidRequestException e)
+        {
+            throw new FunctionErrorException(e.ErrorType, e.Message);
+        }
+
+        var accountId = context.AccountId
+            ?? throw new FunctionErrorException("UnknownAccount", $"Cannot tell the account from the invoked function ARN '{context.FunctionArn}'; AmiRotator only touches images the account owns, so it does nothing without it.");
+        log.Info("invocation", ("action", request.Kind.ToString()), ("dryRun", request.DryRun), ("instanceIds", request.InstanceIds?.Count ?? 0));
+
+        var pass = new ReconcilePass(settings, source, dr, clock, log);
+        var summary = request.Kind switch
+        {
+            RequestKind.Report => await pass.ReportAsync(request, accountId, ct).ConfigureAwait(false),
+            RequestKind.ImageStateChange => await OnImageStateChangeAsync(pass, request, accountId, context, ct).ConfigureAwait(false),
+            _ => await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct).ConfigureAwait(false),
+        };
+
+        var json = JsonSerializer.SerializeToUtf8Bytes(summary, JsonContext.Default.Summary);
+        log.Raw(summary.Failures.Count > 0 || summary.BudgetExceeded is not null ? "ERROR" : "INFO", "summary", "summary", json);
+        EmitMetrics(summary, context);
+
+        if (summary.BudgetExceeded is not null || summary.Failures.Count > 0)
+        {
+            throw new FunctionErrorException(summary.BudgetExceeded is not null ? "RetireBudgetExceeded" : "PassFailed", FailureMessage(summary));
+        }
+
+        return json;
+    }
+
+    private async Task<Summary> OnImageStateChangeAsync(ReconcilePass pass, Request request, string accountId, InvocationContext context, CancellationToken ct)
+    {
+        var change = request.ImageEvent!;
+        Summary Note(string reason) => new("image-state-change", false, settings.Region, settings.DrRegion, null, [], [], [], [], [], [new SkipEntry(change.ImageId, change.Region ?? settings.Region, null, reason)], []);
+
+        if (change.Region is { } eventRegion && eventRegion != settings.Region)
+        {
+            return Note($"event from {eventRegion}; this function backs up {settings.Region}");
+        }
+
+        switch (change.State)
+        {
+            case ImageStates.Available:
+                var images = await source.ListOwnedImagesAsync([change.ImageId], ct).ConfigureAwait(false);
+                var image = images.FirstOrDefault(i => i.ImageId == change.ImageId);
+                if (image is null || !image.IsManaged || image.IsCopy || image.OwnerId != accountId)
+                {
+                    return Note("not a managed source image of this account; nothing to do");
+                }
+
+                if (settings.DrRegion is null)
+                {
+                    return Note("DR_REGION is empty; no copies are made");
+                }
+
+                return await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct).ConfigureAwait(false);
+
+            case ImageStates.Failed:
+                var failed = (await source.ListOwnedImagesAsync([change.ImageId], ct).ConfigureAwait(false)).FirstOrDefault();
+                if (failed is null || !failed.IsManaged)
+                {
+                    return Note("a failed image we do not manage; nothing to do");
+                }
+
+                log.Error("backup image failed", ("imageId", change.ImageId), ("instanceId", failed.InstanceId), ("errorMessage", change.ErrorMessage));
+                log.Line(Metrics.Emf(clock.GetUtcNow(), context.FunctionName ?? "unknown", [(Metrics.ImageFailed, 1)]));
+                return Note($"image failed ({change.ErrorMessage}); the next pass makes a new backup of {failed.InstanceId ?? "its instance"} and retires the failed image");
+
+            default:
+                return Note($"state {change.State} needs no action");
+        }
+    }
+
+    private void EmitMetrics(Summary summary, InvocationContext context)
+    {
+        if (summary.Action == "report")
+        {
+            return;
+        }
+
+        log.Line(Metrics.Emf(clock.GetUtcNow(), context.FunctionName ?? "unknown",
+        [
+            (Metrics.Failures, summary.Failures.Count),
+            (Metrics.RetireBudgetExceeded, summary.BudgetExceeded is null ? 0 : 1),
+            (Metrics.Created, summary.Created.Count),
+            (Metrics.Copied, summary.Copied.Count),
+            (Metrics.Retired, summary.Retired.Count),
+            (Metrics.SnapshotsDeleted, summary.DeletedSnapshots.Count),
+        ]));
+    }
+
+    private static string FailureMessage(Summary summary)
+    {
+        var parts = new List<string>();
+        if (summary.BudgetExceeded is { } budget)
+        {
+            parts.Add(budget);
+        }
+
+        if (summary.Failures.Count > 0)
+        {
+            var shown = summary.Failures.Take(5).Select(f => $"{f.Step} {f.Subject} in {f.Region}: {f.Error}");
+            parts.Add($"{summary.Failures.Count} failure(s): {string.Join("; ", shown)}{(summary.Failures.Count > 5 ? "; …" : "")}");
+        }
+
+        parts.Add($"done: {summary.Created.Count} created, {summary.Copied.Count} copied, {summary.Retired.Count} retired{(summary.DryRun ? " (dry run)" : "")}; the full summary is in the log");
+        return string.Join(" | ", parts);
+    }
+}

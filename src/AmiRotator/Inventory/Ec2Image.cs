@@ -1,0 +1,37 @@
+namespace AmiRotator.Inventory;
+
+/// <summary>An image owned by the account, with the facts the planner needs to judge it.</summary>
+internal sealed record Ec2Image(
+    string ImageId,
+    string Region,
+    string Name,
+    string State,
+    string OwnerId,
+    DateTimeOffset CreationDate,
+    IReadOnlyDictionary<string, string> Tags,
+    IReadOnlyList<string> SnapshotIds)
+{
+    public bool IsManaged => Tags.GetValueOrDefault(ManagedTags.Managed) == ManagedTags.ManagedValue;
+    public string? InstanceId => Tags.GetValueOrDefault(ManagedTags.InstanceId);
+    public string? SourceImageId => Tags.GetValueOrDefault(ManagedTags.SourceImageId);
+    public string? SourceRegion => Tags.GetValueOrDefault(ManagedTags.SourceRegion);
+    public bool IsPinned => string.Equals(Tags.GetValueOrDefault(ManagedTags.Keep), "true", StringComparison.OrdinalIgnoreCase);
+    public bool IsCopy => SourceImageId is not null;
+    public bool IsAvailable => State == ImageStates.Available;
+    public bool IsPending => State == ImageStates.Pending;
+    public bool IsFailed => State is ImageStates.Failed or ImageStates.Error or ImageStates.Invalid;
+
+    /// <summary>Registered images hold their snapshots; deregistered ones no longer do.</summary>
+    public bool HoldsSnapshots => State is not (ImageStates.Deregistered);
+}
+
+internal static class ImageStates
+{
+    public const string Pending = "pending";
+    public const string Available = "available";
+    public const string Failed = "failed";
+    public const string Error = "error";
+    public const string Invalid = "invalid";
+    public const string Deregistered = "deregistered";
+    public const string Disabled = "disabled";
+}

@@ -1,0 +1,31 @@
+namespace AmiRotator.Invocation;
+
+/// <summary>What an invocation asks for, after parsing and validation.</summary>
+internal enum RequestKind
+{
+    /// <summary>The whole pass: back up, copy, retire.</summary>
+    Run,
+    Backup,
+    Copy,
+    Prune,
+    Report,
+    /// <summary>An EC2 AMI State Change event.</summary>
+    ImageStateChange,
+}
+
+/// <summary>
+/// A validated request. <see cref="ScheduledTime"/> is set for scheduled passes (classic EventBridge schedule or
+/// Scheduler input); it names the backups, so a redelivered event creates nothing new.
+/// </summary>
+internal sealed record Request(
+    RequestKind Kind,
+    bool DryRun,
+    IReadOnlyList<string>? InstanceIds = null,
+    DateTimeOffset? ScheduledTime = null,
+    ImageStateChange? ImageEvent = null)
+{
+    public bool Mutates => Kind is not RequestKind.Report;
+}
+
+/// <summary>The detail of an <c>EC2 AMI State Change</c> event.</summary>
+internal sealed record ImageStateChange(string ImageId, string State, string? Region, string? ErrorMessage);

@@ -1,0 +1,253 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace AmiRotator.Invocation;
+
+/// <summary>
+/// Turns a raw payload into a <see cref="Request"/>, or refuses it with a message that says what is wrong and
+/// what is accepted. Unknown fields are refused rather than ignored: a mistyped <c>dryrun</c> must never turn a
+/// dry run into a real one.
+/// </summary>
+internal static partial class RequestParser
+{
+    /// <summary>Lambda's own limit for asynchronous payloads; anything larger is not from a trusted source.</summary>
+    public const int MaxPayloadBytes = 256 * 1024;
+    public const int MaxInstanceIds = 1000;
+    private const int MaxDepth = 16;
+
+    private const string Accepted =
+        "accepted: an EventBridge 'Scheduled Event', an 'EC2 AMI State Change' event, or " +
+        "{\"action\":\"run|backup|copy|prune|report\",\"instanceIds\":[\"i-...\"],\"dryRun\":true|false,\"scheduledTime\":\"2026-11-26T03:00:00Z\"}";
+
+    private static readonly string[] ActionFields = ["action", "instanceIds", "dryRun", "scheduledTime"];
+
+    public static Request Parse(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length > MaxPayloadBytes)
+        {
+            throw new InvalidRequestException("PayloadTooLarge", $"The payload has {payload.Length} bytes; at most {MaxPayloadBytes} are accepted.");
+        }
+
+        if (IsBlank(payload))
+        {
+            throw new InvalidRequestException("InvalidPayload", $"The payload is empty; {Accepted}.");
+        }
+
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = MaxDepth });
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidRequestException("InvalidPayload", $"The payload is not valid JSON (or not UTF-8, or nested deeper than {MaxDepth}): {FirstLine(e.Message)}; {Accepted}.");
+        }
+
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidRequestException("InvalidPayload", $"The payload is a JSON {Describe(root.ValueKind)}, not an object; {Accepted}.");
+            }
+
+            if (root.TryGetProperty("source", out var source))
+            {
+                return ParseEventBridge(root, source);
+            }
+
+            if (root.TryGetProperty("action", out _))
+            {
+                return ParseAction(root);
+            }
+
+            throw new InvalidRequestException("InvalidPayload", $"The payload has neither 'action' nor 'source'; {Accepted}.");
+        }
+    }
+
+    private static Request ParseEventBridge(JsonElement root, JsonElement source)
+    {
+        var detailType = root.TryGetProperty("detail-type", out var dt) && dt.ValueKind == JsonValueKind.String ? dt.GetString() : null;
+        var src = source.ValueKind == JsonValueKind.String ? source.GetString() : null;
+
+        if (src == "aws.events" && detailType == "Scheduled Event")
+        {
+            if (!root.TryGetProperty("time", out var time) || time.ValueKind != JsonValueKind.String)
+            {
+                throw new InvalidRequestException("InvalidScheduledEvent", "The Scheduled Event has no 'time'; expected an ISO 8601 UTC time such as \"2026-11-26T03:00:00Z\".");
+            }
+
+            return new Request(RequestKind.Run, DryRun: false, ScheduledTime: ParseTime("time", time.GetString()!, "InvalidScheduledEvent"));
+        }
+
+        if (src == "aws.ec2" && detailType == "EC2 AMI State Change")
+        {
+            if (!root.TryGetProperty("detail", out var detail) || detail.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidRequestException("InvalidImageEvent", "The EC2 AMI State Change event has no 'detail' object.");
+            }
+
+            var imageId = detail.TryGetProperty("ImageId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+            if (imageId is null || !ImageIdPattern().IsMatch(imageId))
+            {
+                throw new InvalidRequestException("InvalidImageEvent", $"The EC2 AMI State Change event has no valid detail.ImageId (got {(imageId is null ? "none" : $"'{Truncate(imageId)}'")}); expected 'ami-' and 8 or 17 hex digits.");
+            }
+
+            var state = detail.TryGetProperty("State", out var st) && st.ValueKind == JsonValueKind.String ? st.GetString() : null;
+            if (string.IsNullOrEmpty(state))
+            {
+                throw new InvalidRequestException("InvalidImageEvent", "The EC2 AMI State Change event has no detail.State; expected available, failed, deregistered or disabled.");
+            }
+
+            var region = root.TryGetProperty("region", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+            var error = detail.TryGetProperty("ErrorMessage", out var em) && em.ValueKind == JsonValueKind.String ? em.GetString() : null;
+            return new Request(RequestKind.ImageStateChange, DryRun: false, ImageEvent: new ImageStateChange(imageId, state, region, error));
+        }
+
+        throw new InvalidRequestException("UnsupportedEvent", $"Events with source '{Truncate(src ?? source.ToString())}' and detail-type '{Truncate(detailType ?? "")}' are not handled; {Accepted}.");
+    }
+
+    private static Request ParseAction(JsonElement root)
+    {
+        foreach (var property in root.EnumerateObject())
+        {
+            if (Array.IndexOf(ActionFields, property.Name) < 0)
+            {
+                throw new InvalidRequestException("InvalidField", $"Unknown field '{Truncate(property.Name)}'; accepted fields: {string.Join(", ", ActionFields)}.");
+            }
+        }
+
+        var actionElement = root.GetProperty("action");
+        var action = actionElement.ValueKind == JsonValueKind.String ? actionElement.GetString() : null;
+        var kind = action switch
+        {
+            "run" => RequestKind.Run,
+            "backup" => RequestKind.Backup,
+            "copy" => RequestKind.Copy,
+            "prune" => RequestKind.Prune,
+            "report" => RequestKind.Report,
+            _ => throw new InvalidRequestException("UnknownAction", $"Unknown action {(action is null ? actionElement.ValueKind.ToString().ToLowerInvariant() : $"'{Truncate(action)}'")}; accepted actions: run, backup, copy, prune, report."),
+        };
+
+        var dryRun = false;
+        if (root.TryGetProperty("dryRun", out var dry))
+        {
+            dryRun = dry.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw new InvalidRequestException("InvalidField", $"'dryRun' must be true or false, not a JSON {Describe(dry.ValueKind)}."),
+            };
+        }
+
+        IReadOnlyList<string>? instanceIds = null;
+        if (root.TryGetProperty("instanceIds", out var ids))
+        {
+            instanceIds = ParseInstanceIds(ids);
+        }
+        else if (kind == RequestKind.Backup)
+        {
+            throw new InvalidRequestException("InvalidField", "The backup action needs 'instanceIds', a list of instance ids such as [\"i-0123456789abcdef0\"]; use action 'run' to back up every tagged instance.");
+        }
+
+        DateTimeOffset? scheduled = null;
+        if (root.TryGetProperty("scheduledTime", out var time))
+        {
+            if (kind != RequestKind.Run)
+            {
+                throw new InvalidRequestException("InvalidField", "'scheduledTime' is accepted only with action 'run' (the EventBridge Scheduler input).");
+            }
+
+            if (time.ValueKind != JsonValueKind.String)
+            {
+                throw new InvalidRequestException("InvalidField", "'scheduledTime' must be an ISO 8601 UTC time string such as \"2026-11-26T03:00:00Z\".");
+            }
+
+            scheduled = ParseTime("scheduledTime", time.GetString()!, "InvalidField");
+        }
+
+        return new Request(kind, dryRun, instanceIds, scheduled);
+    }
+
+    private static string[] ParseInstanceIds(JsonElement ids)
+    {
+        if (ids.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidRequestException("InvalidInstanceIds", $"'instanceIds' must be a JSON array of instance id strings, not a JSON {Describe(ids.ValueKind)}.");
+        }
+
+        var count = ids.GetArrayLength();
+        if (count == 0 || count > MaxInstanceIds)
+        {
+            throw new InvalidRequestException("InvalidInstanceIds", $"'instanceIds' has {count} entries; give from 1 to {MaxInstanceIds}, or leave it out to act on every tagged instance.");
+        }
+
+        var result = new List<string>(count);
+        foreach (var item in ids.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String)
+            {
+                throw new InvalidRequestException("InvalidInstanceIds", $"'instanceIds' holds a JSON {Describe(item.ValueKind)}; every entry must be an instance id string such as \"i-0123456789abcdef0\".");
+            }
+
+            var id = item.GetString()!;
+            if (!InstanceIdPattern().IsMatch(id))
+            {
+                throw new InvalidRequestException("InvalidInstanceIds", $"'{Truncate(id)}' is not an instance id; expected 'i-' and 8 or 17 lowercase hex digits, such as \"i-0123456789abcdef0\".");
+            }
+
+            if (!result.Contains(id, StringComparer.Ordinal))
+            {
+                result.Add(id);
+            }
+        }
+
+        return [.. result];
+    }
+
+    private static DateTimeOffset ParseTime(string field, string text, string errorType)
+    {
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            || !text.Contains('T', StringComparison.Ordinal))
+        {
+            throw new InvalidRequestException(errorType, $"'{field}' value '{Truncate(text)}' is not an ISO 8601 time; expected e.g. \"2026-11-26T03:00:00Z\".");
+        }
+
+        return time.ToUniversalTime();
+    }
+
+    private static bool IsBlank(ReadOnlySpan<byte> payload)
+    {
+        foreach (var b in payload)
+        {
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Null => "null",
+        JsonValueKind.Array => "array",
+        JsonValueKind.Number => "number",
+        JsonValueKind.String => "string",
+        JsonValueKind.True or JsonValueKind.False => "boolean",
+        JsonValueKind.Object => "object",
+        _ => "value",
+    };
+
+    private static string FirstLine(string text) => text.Split('\n')[0];
+
+    private static string Truncate(string text) => text.Length <= 80 ? text : text[..80] + "…";
+
+    [GeneratedRegex("^i-([0-9a-f]{8}|[0-9a-f]{17})$")]
+    internal static partial Regex InstanceIdPattern();
+
+    [GeneratedRegex("^ami-([0-9a-f]{8}|[0-9a-f]{17})$")]
+    private static partial Regex ImageIdPattern();
+}

@@ -1,0 +1,27 @@
+namespace AmiRotator.Planning;
+
+/// <summary>
+/// Which steps a pass runs and on what. <see cref="Now"/> is read from the injected clock by the caller; the
+/// planner itself never reads a clock.
+/// </summary>
+internal sealed record PassScope(
+    bool Backup,
+    bool Copy,
+    bool Prune,
+    DateTimeOffset Now,
+    DateTimeOffset? ScheduledTime = null,
+    IReadOnlySet<string>? InstanceIds = null,
+    IReadOnlySet<string>? ImageIds = null)
+{
+    /// <summary>An on-demand backup names exactly its instances, tagged or not, and is named to the second.</summary>
+    public bool OnDemand => Backup && !Copy && !Prune && InstanceIds is not null;
+}
+
+/// <summary>
+/// What <c>DescribeImageReferences</c> said about the retirement candidates: image id to the ARNs of what still
+/// uses it (empty when nothing does). An image missing from <see cref="Checked"/> was not checked, and is kept.
+/// </summary>
+internal sealed record ImageReferences(IReadOnlyDictionary<string, IReadOnlyList<string>> Checked, string? Unavailable = null)
+{
+    public static readonly ImageReferences None = new(new Dictionary<string, IReadOnlyList<string>>());
+}

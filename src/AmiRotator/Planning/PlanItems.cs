@@ -1,0 +1,45 @@
+namespace AmiRotator.Planning;
+
+/// <summary>Create an AMI of an instance. The name is the idempotency key: CreateImage has no ClientToken.</summary>
+internal sealed record BackupAction(
+    string InstanceId,
+    string Name,
+    string Description,
+    bool NoReboot,
+    IReadOnlyDictionary<string, string> Tags,
+    string Reason);
+
+/// <summary>Copy a managed source image into the DR Region, called in the DR Region with a deterministic ClientToken.</summary>
+internal sealed record CopyAction(
+    string SourceImageId,
+    string SourceRegion,
+    string DestinationRegion,
+    string? InstanceId,
+    string Name,
+    string Description,
+    string ClientToken,
+    string? KmsKeyId,
+    IReadOnlyDictionary<string, string> Tags,
+    string Reason);
+
+/// <summary>Deregister an image and delete its snapshots that no other registered image uses.</summary>
+internal sealed record RetireAction(
+    string ImageId,
+    string Region,
+    string? InstanceId,
+    string Name,
+    DateTimeOffset CreationDate,
+    IReadOnlyList<string> SnapshotIds,
+    IReadOnlyList<string> Reasons);
+
+/// <summary>Delete a managed snapshot that no registered image uses any more.</summary>
+internal sealed record SnapshotDeletion(string SnapshotId, string Region, string? InstanceId, string Reason);
+
+/// <summary>An image the plan keeps, with every reason it is kept (restic's KeepReason).</summary>
+internal sealed record KeepDecision(string ImageId, string Region, string? InstanceId, DateTimeOffset CreationDate, IReadOnlyList<string> Reasons);
+
+/// <summary>Something the plan deliberately does not do, and why.</summary>
+internal sealed record Skip(string Subject, string Region, string? InstanceId, string Reason);
+
+/// <summary>Something that could not be done, and why; it makes the invocation a function error.</summary>
+internal sealed record Failure(string Subject, string Region, string? InstanceId, string Error);

@@ -1,0 +1,415 @@
+using AmiRotator.Configuration;
+using AmiRotator.Inventory;
+using AmiRotator.Retention;
+
+namespace AmiRotator.Planning;
+
+/// <summary>
+/// The pure heart of a pass: inventory + settings + scope (+ what uses the candidates) in, a <see cref="Plan"/>
+/// out. No network, no clock. Safety rules live here and nowhere else, so they can be tested as properties:
+/// only managed images of this account, never a pinned, pending or in-use image, never an instance's newest
+/// available backup in a Region, and a deletion budget.
+/// </summary>
+internal static class Planner
+{
+    /// <summary>Snapshots younger than this are never called orphans: EC2's listings are eventually consistent.</summary>
+    public static readonly TimeSpan OrphanGrace = TimeSpan.FromHours(2);
+
+    private const string RetentionScope = "retention";
+
+    /// <summary>
+    /// Plans a pass. Call once with <paramref name="references"/> null to learn the retirement candidates
+    /// (<see cref="Plan.Retirements"/>), look up what uses them, then call again with the answer: only the second
+    /// plan may be executed, because without references every candidate is treated as possibly in use.
+    /// </summary>
+    public static Plan Build(Settings settings, Inventory.Inventory inventory, PassScope scope, ImageReferences? references)
+    {
+        var backups = new List<BackupAction>();
+        var copies = new List<CopyAction>();
+        var retirements = new List<RetireAction>();
+        var snapshotDeletions = new List<SnapshotDeletion>();
+        var kept = new List<KeepDecision>();
+        var skipped = new List<Skip>();
+        var failures = new List<Failure>();
+        string? budgetExceeded = null;
+        var candidates = new List<RetireAction>();
+
+        if (scope.Backup)
+        {
+            PlanBackups(settings, inventory, scope, backups, skipped, failures);
+        }
+
+        if (scope.Copy)
+        {
+            PlanCopies(settings, inventory, scope, copies, skipped);
+        }
+
+        if (scope.Prune)
+        {
+            PlanRetention(settings, inventory, scope, references, inventory.Source, isDr: false, candidates, kept, failures);
+            if (inventory.Dr is { } dr)
+            {
+                PlanRetention(settings, inventory, scope, references, dr, isDr: true, candidates, kept, failures);
+            }
+
+            var budget = settings.MaxRetirePerRun ?? AutoBudget(inventory, settings);
+            if (candidates.Count > budget)
+            {
+                budgetExceeded =
+                    $"The plan would retire {candidates.Count} images but MAX_RETIRE_PER_RUN allows {budget}" +
+                    $"{(settings.MaxRetirePerRun is null ? " (auto: 10 + 2 per instance with backups, per Region)" : "")}; " +
+                    "nothing was retired. Check RETENTION/DR_RETENTION and ami-rotator:retention tags, then raise MAX_RETIRE_PER_RUN for one run if the plan is right.";
+                kept.AddRange(candidates.Select(c => new KeepDecision(c.ImageId, c.Region, c.InstanceId, c.CreationDate, ["deletion budget exceeded"])));
+            }
+            else
+            {
+                retirements.AddRange(candidates);
+            }
+
+            PlanOrphanSweep(settings, inventory, scope, inventory.Source, isDr: false, candidates, snapshotDeletions);
+            if (inventory.Dr is { } drRegion)
+            {
+                PlanOrphanSweep(settings, inventory, scope, drRegion, isDr: true, candidates, snapshotDeletions);
+            }
+        }
+
+        return new Plan(backups, copies, retirements, snapshotDeletions, kept, skipped, failures, budgetExceeded, candidates);
+    }
+
+    /// <summary>The default deletion budget: a normal night retires about one image per instance and Region.</summary>
+    public static int AutoBudget(Inventory.Inventory inventory, Settings settings)
+    {
+        var regions = new[] { (inventory.Source, false), (inventory.Dr, true) };
+        var total = 0;
+        foreach (var (region, isDr) in regions)
+        {
+            if (region is null)
+            {
+                continue;
+            }
+
+            var instances = OwnedBackups(region, settings, inventory.AccountId, isDr)
+                .Select(i => i.InstanceId).Where(i => i is not null).Distinct(StringComparer.Ordinal).Count();
+            total += 10 + (2 * instances);
+        }
+
+        return total;
+    }
+
+    private static void PlanBackups(Settings settings, Inventory.Inventory inventory, PassScope scope, List<BackupAction> backups, List<Skip> skipped, List<Failure> failures)
+    {
+        var region = inventory.Source.Region;
+        var namesTaken = inventory.Source.Images.ToDictionary(i => i.Name, StringComparer.Ordinal);
+        var byId = inventory.Instances.ToDictionary(i => i.InstanceId, StringComparer.Ordinal);
+
+        IEnumerable<Ec2Instance> targets;
+        if (scope.OnDemand)
+        {
+            foreach (var missing in scope.InstanceIds!.Where(id => !byId.ContainsKey(id)).Order(StringComparer.Ordinal))
+            {
+                failures.Add(new Failure(missing, region, missing, $"instance {missing} was not found in {region}"));
+            }
+
+            targets = scope.InstanceIds!.Where(byId.ContainsKey).Select(id => byId[id]);
+        }
+        else
+        {
+            targets = inventory.Instances.Where(i => i.Tags.GetValueOrDefault(settings.BackupTag.Key) == settings.BackupTag.Value);
+            if (scope.InstanceIds is { } only)
+            {
+                foreach (var missing in only.Where(id => !byId.ContainsKey(id)).Order(StringComparer.Ordinal))
+                {
+                    skipped.Add(new Skip(missing, region, missing, $"not a tagged ({settings.BackupTag}) running or stopped instance in {region}"));
+                }
+
+                targets = targets.Where(i => only.Contains(i.InstanceId));
+            }
+        }
+
+        foreach (var instance in targets.OrderBy(i => i.InstanceId, StringComparer.Ordinal))
+        {
+            if (instance.State is not ("running" or "stopped"))
+            {
+                skipped.Add(new Skip(instance.InstanceId, region, instance.InstanceId, $"instance is {instance.State}; only running or stopped instances are backed up"));
+                continue;
+            }
+
+            var time = scope.ScheduledTime ?? scope.Now;
+            var name = scope.OnDemand ? BackupNaming.OnDemand(instance.InstanceId, scope.Now) : BackupNaming.Scheduled(instance.InstanceId, time);
+            if (namesTaken.TryGetValue(name, out var existing))
+            {
+                skipped.Add(new Skip(instance.InstanceId, region, instance.InstanceId, $"backup {name} already exists ({existing.ImageId}, {existing.State})"));
+                continue;
+            }
+
+            var tags = new SortedDictionary<string, string>(StringComparer.Ordinal)
+            {
+                [ManagedTags.Managed] = ManagedTags.ManagedValue,
+                [ManagedTags.InstanceId] = instance.InstanceId,
+                [ManagedTags.ScheduledTime] = BackupNaming.TimeTag(scope.OnDemand ? scope.Now : time),
+            };
+            if (instance.Name is { } instanceName)
+            {
+                tags[ManagedTags.Name] = instanceName;
+            }
+
+            var reason = scope.OnDemand ? "on-demand backup" : $"no backup yet for {BackupNaming.TimeTag(time)}";
+            backups.Add(new BackupAction(
+                instance.InstanceId,
+                name,
+                $"AmiRotator backup of {instance.InstanceId}{(instance.Name is null ? "" : $" ({instance.Name})")}",
+                settings.NoReboot,
+                tags,
+                reason));
+        }
+    }
+
+    private static void PlanCopies(Settings settings, Inventory.Inventory inventory, PassScope scope, List<CopyAction> copies, List<Skip> skipped)
+    {
+        if (settings.DrRegion is not { } drRegion || inventory.Dr is not { } dr)
+        {
+            return;
+        }
+
+        var source = inventory.Source;
+        var copiesBySource = dr.Images
+            .Where(i => i.IsManaged && i.OwnerId == inventory.AccountId && i.SourceRegion == source.Region && i.SourceImageId is not null)
+            .GroupBy(i => i.SourceImageId!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+
+        // The destination Region allows 300 copies in progress; the pass keeps well under that and leaves the
+        // rest to the AMI-available events and the next pass.
+        var inFlight = dr.Images.Count(i => i.IsManaged && i.IsPending);
+        var slots = Math.Max(0, settings.MaxCopiesInFlight - inFlight);
+
+        var sources = OwnedBackups(source, settings, inventory.AccountId, isDr: false)
+            .Where(i => scope.ImageIds is null || scope.ImageIds.Contains(i.ImageId))
+            .Where(i => scope.InstanceIds is null || (i.InstanceId is not null && scope.InstanceIds.Contains(i.InstanceId)))
+            .OrderByDescending(i => i.CreationDate).ThenBy(i => i.ImageId, StringComparer.Ordinal);
+
+        foreach (var image in sources)
+        {
+            var existing = copiesBySource.GetValueOrDefault(image.ImageId) ?? [];
+            if (existing.Any(c => !c.IsFailed))
+            {
+                continue;
+            }
+
+            if (!image.IsAvailable)
+            {
+                skipped.Add(new Skip(image.ImageId, source.Region, image.InstanceId, $"source image is {image.State}; copied once available"));
+                continue;
+            }
+
+            if (slots == 0)
+            {
+                skipped.Add(new Skip(image.ImageId, source.Region, image.InstanceId,
+                    $"copy deferred: {inFlight + copies.Count} copies in flight in {drRegion} (MAX_COPIES_IN_FLIGHT={settings.MaxCopiesInFlight}); the next pass or AMI event copies it"));
+                continue;
+            }
+
+            slots--;
+            var lastFailed = existing.Where(c => c.IsFailed).OrderByDescending(c => c.CreationDate).ThenBy(c => c.ImageId, StringComparer.Ordinal).FirstOrDefault();
+            var tags = new SortedDictionary<string, string>(StringComparer.Ordinal)
+            {
+                [ManagedTags.Managed] = ManagedTags.ManagedValue,
+                [ManagedTags.SourceImageId] = image.ImageId,
+                [ManagedTags.SourceRegion] = source.Region,
+            };
+            foreach (var key in new[] { ManagedTags.InstanceId, ManagedTags.Name, ManagedTags.ScheduledTime })
+            {
+                if (image.Tags.TryGetValue(key, out var value))
+                {
+                    tags[key] = value;
+                }
+            }
+
+            var failedCount = existing.Count(c => c.IsFailed);
+            copies.Add(new CopyAction(
+                image.ImageId,
+                source.Region,
+                drRegion,
+                image.InstanceId,
+                failedCount == 0 ? image.Name : $"{image.Name}-retry{failedCount}",
+                $"AmiRotator DR copy of {image.ImageId} from {source.Region}",
+                BackupNaming.CopyToken(image.ImageId, drRegion, settings.DrKmsKeyId, lastFailed?.ImageId),
+                settings.DrKmsKeyId,
+                tags,
+                lastFailed is null ? $"no copy in {drRegion} yet" : $"earlier copy {lastFailed.ImageId} failed"));
+        }
+    }
+
+    private static void PlanRetention(
+        Settings settings,
+        Inventory.Inventory inventory,
+        PassScope scope,
+        ImageReferences? references,
+        RegionInventory region,
+        bool isDr,
+        List<RetireAction> candidates,
+        List<KeepDecision> kept,
+        List<Failure> failures)
+    {
+        var instances = inventory.Instances.ToDictionary(i => i.InstanceId, StringComparer.Ordinal);
+        var owned = OwnedBackups(region, settings, inventory.AccountId, isDr)
+            .Where(i => scope.InstanceIds is null || (i.InstanceId is not null && scope.InstanceIds.Contains(i.InstanceId)));
+
+        // A DR copy whose retry has not started yet is the only trace of the failure the copy step needs.
+        var goodCopySources = isDr
+            ? region.Images.Where(i => i.IsManaged && !i.IsFailed && i.SourceImageId is not null).Select(i => i.SourceImageId!).ToHashSet(StringComparer.Ordinal)
+            : [];
+
+        foreach (var group in owned.GroupBy(i => i.InstanceId ?? "").OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var instanceId = group.Key.Length == 0 ? null : group.Key;
+            if (instanceId is null)
+            {
+                kept.AddRange(group.Select(i => Keep(i, "no ami-rotator:instance-id tag")));
+                continue;
+            }
+
+            var policy = isDr ? settings.DrRetention : settings.Retention;
+            if (instances.GetValueOrDefault(instanceId)?.RetentionOverride is { } overrideText)
+            {
+                if (!RetentionPolicy.TryParse(overrideText, out var overridePolicy, out var error))
+                {
+                    failures.Add(new Failure(instanceId, region.Region, instanceId, $"{RetentionScope}: tag {ManagedTags.Retention}='{overrideText}' on {instanceId} is invalid ({error}); its backups were all kept"));
+                    kept.AddRange(group.Select(i => Keep(i, "invalid retention override")));
+                    continue;
+                }
+
+                policy = overridePolicy!;
+            }
+
+            // Without a creation date an image can't be placed in time, so retention can't judge it.
+            kept.AddRange(group.Where(i => i.IsAvailable && i.CreationDate == DateTimeOffset.MinValue).Select(i => Keep(i, "creation date unknown")));
+            var available = group.Where(i => i.IsAvailable && i.CreationDate != DateTimeOffset.MinValue).ToList();
+            var newest = available.OrderByDescending(i => i.CreationDate).ThenBy(i => i.ImageId, StringComparer.Ordinal).FirstOrDefault();
+            var decisions = RetentionEngine.Apply(
+                [.. available.Select(i => new BackupPoint(i.ImageId, i.CreationDate))],
+                policy,
+                settings.RetentionTimeZone);
+            var byId = available.ToDictionary(i => i.ImageId, StringComparer.Ordinal);
+
+            foreach (var decision in decisions)
+            {
+                var image = byId[decision.Id];
+                var reasons = new List<string>(decision.Reasons);
+                if (image.IsPinned)
+                {
+                    reasons.Add("pinned");
+                }
+
+                if (ReferenceEquals(image, newest))
+                {
+                    reasons.Add("newest");
+                }
+
+                if (reasons.Count > 0)
+                {
+                    kept.Add(new KeepDecision(image.ImageId, region.Region, instanceId, image.CreationDate, reasons));
+                    continue;
+                }
+
+                if (InUse(references, image.ImageId) is { } inUse)
+                {
+                    kept.Add(Keep(image, inUse));
+                    continue;
+                }
+
+                candidates.Add(Retire(image, region.Region, $"outside policy {policy}"));
+            }
+
+            foreach (var image in group.Where(i => !i.IsAvailable).OrderBy(i => i.ImageId, StringComparer.Ordinal))
+            {
+                if (image.IsPending)
+                {
+                    kept.Add(Keep(image, "pending"));
+                }
+                else if (image.IsFailed && image.IsPinned)
+                {
+                    kept.Add(Keep(image, "pinned"));
+                }
+                else if (image.IsFailed && isDr && !goodCopySources.Contains(image.SourceImageId ?? ""))
+                {
+                    kept.Add(Keep(image, "failed copy; kept until its retry copy exists"));
+                }
+                else if (image.IsFailed)
+                {
+                    candidates.Add(Retire(image, region.Region, $"image is {image.State}, not a usable backup"));
+                }
+                else
+                {
+                    kept.Add(Keep(image, $"image is {image.State}"));
+                }
+            }
+        }
+    }
+
+    private static string? InUse(ImageReferences? references, string imageId)
+    {
+        if (references is null)
+        {
+            return null; // first planning round: collect candidates, the caller checks them
+        }
+
+        if (!references.Checked.TryGetValue(imageId, out var arns))
+        {
+            return $"in-use check unavailable{(references.Unavailable is null ? "" : $" ({references.Unavailable})")}";
+        }
+
+        return arns.Count == 0 ? null : $"in use by {string.Join(", ", arns.Select(ShortArn))}";
+    }
+
+    private static string ShortArn(string arn)
+    {
+        // arn:aws:ec2:us-east-1:123456789012:launch-template/lt-0abc/3 -> lt-0abc/3
+        var slash = arn.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? arn : arn[(slash + 1)..];
+    }
+
+    private static void PlanOrphanSweep(Settings settings, Inventory.Inventory inventory, PassScope scope, RegionInventory region, bool isDr, List<RetireAction> candidates, List<SnapshotDeletion> deletions)
+    {
+        // Any registered image of the account, managed or not, holds its snapshots.
+        var used = region.Images.Where(i => i.HoldsSnapshots).SelectMany(i => i.SnapshotIds).ToHashSet(StringComparer.Ordinal);
+        var retiring = candidates.SelectMany(c => c.SnapshotIds).ToHashSet(StringComparer.Ordinal);
+        foreach (var snapshot in region.ManagedSnapshots.OrderBy(s => s.SnapshotId, StringComparer.Ordinal))
+        {
+            var ours = isDr ? snapshot.SourceRegion == settings.Region : snapshot.SourceRegion is null;
+            if (!ours || used.Contains(snapshot.SnapshotId) || retiring.Contains(snapshot.SnapshotId))
+            {
+                continue;
+            }
+
+            if (scope.InstanceIds is not null && (snapshot.InstanceId is null || !scope.InstanceIds.Contains(snapshot.InstanceId)))
+            {
+                continue;
+            }
+
+            if (snapshot.State == "pending" || scope.Now - snapshot.StartTime < OrphanGrace)
+            {
+                continue;
+            }
+
+            deletions.Add(new SnapshotDeletion(snapshot.SnapshotId, region.Region, snapshot.InstanceId, "orphan: managed snapshot that no registered image uses"));
+        }
+    }
+
+    /// <summary>
+    /// The images a pass in <paramref name="settings"/>' Region may ever retire in <paramref name="region"/>:
+    /// managed, owned by this account, and ours to judge. In the source Region that is its own backups; in the
+    /// DR Region, only copies whose source is this Region (other Regions' functions own theirs).
+    /// </summary>
+    public static IEnumerable<Ec2Image> OwnedBackups(RegionInventory region, Settings settings, string accountId, bool isDr) =>
+        region.Images.Where(i =>
+            i.IsManaged
+            && i.OwnerId == accountId
+            && (isDr ? i.IsCopy && i.SourceRegion == settings.Region : !i.IsCopy)
+            && i.State != ImageStates.Deregistered);
+
+    private static KeepDecision Keep(Ec2Image image, string reason) =>
+        new(image.ImageId, image.Region, image.InstanceId, image.CreationDate, [reason]);
+
+    private static RetireAction Retire(Ec2Image image, string region, string reason) =>
+        new(image.ImageId, region, image.InstanceId, image.Name, image.CreationDate, image.SnapshotIds, [reason]);
+}
