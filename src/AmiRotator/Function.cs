@@ -62,7 +62,7 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
             _ => await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct).ConfigureAwait(false),
         };
 
-        var json = JsonSerializer.SerializeToUtf8Bytes(summary, JsonContext.Default.Summary);
+        var json = JsonSerializer.SerializeToUtf8Bytes(summary, JsonContext.Readable.Summary);
         log.Raw(summary.Failures.Count > 0 || summary.BudgetExceeded is not null ? "ERROR" : "INFO", "summary", "summary", json);
         EmitMetrics(summary, context);
 

@@ -34,16 +34,17 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
             ("managedSnapshots", inventory.Source.ManagedSnapshots.Count + (inventory.Dr?.ManagedSnapshots.Count ?? 0)));
 
         var plan = Planner.Build(settings, inventory, scope, references: null);
+        var referenceFailures = new List<FailureEntry>();
         if (plan.Candidates.Count > 0)
         {
-            plan = Planner.Build(settings, inventory, scope, await CheckReferencesAsync(plan, ct).ConfigureAwait(false));
+            plan = Planner.Build(settings, inventory, scope, await CheckReferencesAsync(plan, referenceFailures, ct).ConfigureAwait(false));
         }
 
         LogPlan(plan);
         var scheduled = scope.ScheduledTime is { } t ? BackupNaming.TimeTag(t) : null;
         var action = ActionName(request);
         var kept = plan.Kept.Select(k => new ImageEntry(k.ImageId, k.Region, k.InstanceId, CreationDate: Iso(k.CreationDate), Reasons: k.Reasons)).ToList();
-        var planFailures = plan.Failures.Select(f => new FailureEntry(f.Subject, f.Region, f.InstanceId, "plan", f.Error)).ToList();
+        var planFailures = plan.Failures.Select(f => new FailureEntry(f.Subject, f.Region, f.InstanceId, "plan", f.Error)).Concat(referenceFailures).ToList();
         var planSkips = plan.Skipped.Select(s => new SkipEntry(s.Subject, s.Region, s.InstanceId, s.Reason)).ToList();
 
         if (request.DryRun)
@@ -84,7 +85,7 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
         return new Summary("report", false, settings.Region, settings.DrRegion, null, [], [], [], [], [], [], [], RecoveryPoints: points, Message: message);
     }
 
-    private async Task<ImageReferences> CheckReferencesAsync(Plan plan, CancellationToken ct)
+    private async Task<ImageReferences> CheckReferencesAsync(Plan plan, List<FailureEntry> failures, CancellationToken ct)
     {
         var checkedIds = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         string? unavailable = null;
@@ -103,7 +104,10 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
             {
                 // Without an answer every candidate counts as in use: keeping an image costs cents, losing one costs a restore.
                 unavailable = $"DescribeImageReferences failed in {group.Key}: {e.Message}";
+                // It is also a failure: a check that never works would otherwise stop all retirement silently.
                 log.Warn("in-use check unavailable; candidates kept", ("region", group.Key), ("error", e.Message));
+                failures.Add(new FailureEntry("DescribeImageReferences", group.Key, null, "check-references",
+                    $"{e.Message}; {group.Count()} retirement candidate(s) kept until the in-use check works (is ec2:DescribeImageReferences allowed?)"));
             }
         }
 

@@ -17,6 +17,13 @@ internal sealed record Ec2Image(
     public string? SourceRegion => Tags.GetValueOrDefault(ManagedTags.SourceRegion);
     public bool IsPinned => string.Equals(Tags.GetValueOrDefault(ManagedTags.Keep), "true", StringComparison.OrdinalIgnoreCase);
     public bool IsCopy => SourceImageId is not null;
+
+    /// <summary>When the backup was taken: the source's time for a DR copy, else the image's CreationDate.</summary>
+    public DateTimeOffset BackupTime =>
+        IsCopy && Tags.TryGetValue(ManagedTags.BackupTime, out var text)
+        && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var time)
+            ? time
+            : CreationDate;
     public bool IsAvailable => State == ImageStates.Available;
     public bool IsPending => State == ImageStates.Pending;
     public bool IsFailed => State is ImageStates.Failed or ImageStates.Error or ImageStates.Invalid;

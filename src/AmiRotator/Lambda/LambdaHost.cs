@@ -23,7 +23,7 @@ internal static class LambdaHost
             {
                 await api.ReportInitErrorAsync(error, ct).ConfigureAwait(false);
             }
-            catch (Exception report) when (report is HttpRequestException or RuntimeApiFatalException)
+            catch (Exception report) when (report is HttpRequestException or RuntimeApiFatalException or RuntimeApiRejectedException)
             {
                 log.Error("could not report the init error", ("error", report.Message));
             }
@@ -70,6 +70,10 @@ internal static class LambdaHost
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return 0;
+            }
+            catch (RuntimeApiRejectedException e)
+            {
+                log.Warn("the Runtime API refused our answer", ("error", e.Message));
             }
             catch (Exception e) when (e is RuntimeApiFatalException or HttpRequestException)
             {

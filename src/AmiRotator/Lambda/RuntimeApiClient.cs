@@ -61,11 +61,17 @@ internal sealed class RuntimeApiClient
 
         using var response = await http.SendAsync(request, ct).ConfigureAwait(false);
         ThrowIfFatal(response, path);
+        if (!response.IsSuccessStatusCode)
+        {
+            // 400 (Lambda no longer waits for this invocation), 403, 413 (response over 6 MB): not fatal, but never silent.
+            var detail = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            throw new RuntimeApiRejectedException($"The Runtime API answered {(int)response.StatusCode} to {path}: {detail}");
+        }
     }
 
     private static ByteArrayContent ErrorContent(ErrorPayload error)
     {
-        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(error, JsonContext.Default.ErrorPayload));
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(error, JsonContext.Readable.ErrorPayload));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         return content;
     }
@@ -84,6 +90,9 @@ internal sealed class RuntimeApiClient
 
 /// <summary>An event and its context, as returned by the next-invocation call.</summary>
 internal sealed record NextInvocation(InvocationContext Context, byte[] Payload);
+
+/// <summary>The Runtime API refused a post (not a 500): the invocation is lost, the runtime goes on.</summary>
+internal sealed class RuntimeApiRejectedException(string message) : Exception(message);
 
 /// <summary>The Runtime API told us to stop (HTTP 500), or broke its contract.</summary>
 internal sealed class RuntimeApiFatalException(string message) : Exception(message);

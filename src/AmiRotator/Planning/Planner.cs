@@ -224,6 +224,7 @@ internal static class Planner
                 }
             }
 
+            tags[ManagedTags.BackupTime] = image.CreationDate.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
             var failedCount = existing.Count(c => c.IsFailed);
             copies.Add(new CopyAction(
                 image.ImageId,
@@ -282,11 +283,14 @@ internal static class Planner
             }
 
             // Without a creation date an image can't be placed in time, so retention can't judge it.
-            kept.AddRange(group.Where(i => i.IsAvailable && i.CreationDate == DateTimeOffset.MinValue).Select(i => Keep(i, "creation date unknown")));
-            var available = group.Where(i => i.IsAvailable && i.CreationDate != DateTimeOffset.MinValue).ToList();
-            var newest = available.OrderByDescending(i => i.CreationDate).ThenBy(i => i.ImageId, StringComparer.Ordinal).FirstOrDefault();
+            kept.AddRange(group.Where(i => i.IsAvailable && i.BackupTime == DateTimeOffset.MinValue).Select(i => Keep(i, "creation date unknown")));
+
+            // Newest first with ties broken by id, so the engine's stable order and "newest" agree.
+            var available = group.Where(i => i.IsAvailable && i.BackupTime != DateTimeOffset.MinValue)
+                .OrderByDescending(i => i.BackupTime).ThenBy(i => i.ImageId, StringComparer.Ordinal).ToList();
+            var newest = available.FirstOrDefault();
             var decisions = RetentionEngine.Apply(
-                [.. available.Select(i => new BackupPoint(i.ImageId, i.CreationDate))],
+                [.. available.Select(i => new BackupPoint(i.ImageId, i.BackupTime))],
                 policy,
                 settings.RetentionTimeZone);
             var byId = available.ToDictionary(i => i.ImageId, StringComparer.Ordinal);
@@ -307,7 +311,7 @@ internal static class Planner
 
                 if (reasons.Count > 0)
                 {
-                    kept.Add(new KeepDecision(image.ImageId, region.Region, instanceId, image.CreationDate, reasons));
+                    kept.Add(new KeepDecision(image.ImageId, region.Region, instanceId, image.BackupTime, reasons));
                     continue;
                 }
 
@@ -408,8 +412,8 @@ internal static class Planner
             && i.State != ImageStates.Deregistered);
 
     private static KeepDecision Keep(Ec2Image image, string reason) =>
-        new(image.ImageId, image.Region, image.InstanceId, image.CreationDate, [reason]);
+        new(image.ImageId, image.Region, image.InstanceId, image.BackupTime, [reason]);
 
     private static RetireAction Retire(Ec2Image image, string region, string reason) =>
-        new(image.ImageId, region, image.InstanceId, image.Name, image.CreationDate, image.SnapshotIds, [reason]);
+        new(image.ImageId, region, image.InstanceId, image.Name, image.BackupTime, image.SnapshotIds, [reason]);
 }

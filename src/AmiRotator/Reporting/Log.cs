@@ -15,6 +15,9 @@ internal sealed class Log(TextWriter output, TimeProvider clock)
     public const string RequestIdKey = "requestId";
 
     private static readonly AsyncLocal<string?> CurrentRequestId = new();
+
+    // Messages quote ids and names; keep them readable in CloudWatch instead of \u0027 escapes.
+    private static readonly JsonWriterOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly Lock gate = new();
 
     public IDisposable BeginInvocation(string requestId)
@@ -46,7 +49,7 @@ internal sealed class Log(TextWriter output, TimeProvider clock)
     private void Write(string level, string message, (string Key, object? Value)[] fields, (string Key, byte[] Json)? raw = null)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, Readable))
         {
             json.WriteStartObject();
             json.WriteString(TimestampKey, clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));

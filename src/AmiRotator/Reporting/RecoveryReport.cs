@@ -27,7 +27,7 @@ internal static class RecoveryReport
 
                 var newest = Planner.OwnedBackups(region, settings, inventory.AccountId, isDr)
                     .Where(i => i.IsAvailable && i.InstanceId == instance.InstanceId)
-                    .OrderByDescending(i => i.CreationDate)
+                    .OrderByDescending(i => i.BackupTime)
                     .FirstOrDefault();
                 if (newest is null)
                 {
@@ -35,11 +35,11 @@ internal static class RecoveryReport
                     continue;
                 }
 
-                var age = Math.Round((now - newest.CreationDate).TotalHours, 1);
+                var age = Math.Round((now - newest.BackupTime).TotalHours, 1);
                 var stale = age > settings.RpoHours;
                 result.Add(new RecoveryPoint(
                     instance.InstanceId, region.Region, instance.Name, newest.ImageId,
-                    newest.CreationDate.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                    newest.BackupTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                     age, stale, stale ? $"older than RPO_HOURS={settings.RpoHours}" : "ok"));
             }
         }

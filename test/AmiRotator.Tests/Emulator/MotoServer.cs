@@ -1,0 +1,372 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Amazon.EC2;
+using Amazon.EC2.Model;
+using Amazon.Runtime;
+using Xunit;
+
+namespace AmiRotator.Tests.Emulator;
+
+/// <summary>
+/// The patched moto EC2 emulator (test/moto/amirotator_moto.py), shared by the tests of
+/// <see cref="MotoCollection"/>.
+/// <para>
+/// If <c>AMIROTATOR_MOTO_URL</c> is set (scripts/with-moto sets it), that server is used and left
+/// running. Otherwise the fixture starts the launcher itself on a free loopback port
+/// (<c>python3</c>, or <c>AMIROTATOR_PYTHON</c>) and stops it on dispose.
+/// </para>
+/// </summary>
+public sealed class MotoServer : IAsyncLifetime, IDisposable
+{
+    public const string UrlVariable = "AMIROTATOR_MOTO_URL";
+    public const string PythonVariable = "AMIROTATOR_PYTHON";
+
+    /// <summary>Name prefix of the throw-away images <see cref="SeedInstanceAsync"/> launches from.</summary>
+    public const string SeedImageNamePrefix = "amirotator-test-seed-";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private readonly StringBuilder _launcherOutput = new();
+    private Process? _process;
+    private Uri? _url;
+
+    /// <summary>Base URL of the emulator, e.g. http://127.0.0.1:41234/.</summary>
+    public Uri Url => _url ?? throw new InvalidOperationException("The moto server has not been started.");
+
+    /// <summary>True when this fixture started the launcher (no AMIROTATOR_MOTO_URL).</summary>
+    public bool OwnsProcess => _process is not null;
+
+    public async Task InitializeAsync()
+    {
+        var configured = Environment.GetEnvironmentVariable(UrlVariable);
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            _url = new Uri(configured.Trim().TrimEnd('/') + "/");
+        }
+        else
+        {
+            _url = await StartLauncherAsync().ConfigureAwait(false);
+        }
+
+        await WaitUntilHealthyAsync().ConfigureAwait(false);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await StopLauncherAsync().ConfigureAwait(false);
+        _http.Dispose();
+    }
+
+    public void Dispose()
+    {
+        StopLauncherAsync().GetAwaiter().GetResult();
+        _http.Dispose();
+    }
+
+    /// <summary>
+    /// An EC2 client for <paramref name="region"/> against the emulator. It signs for that Region
+    /// (with a bare endpoint the SDK would sign us-east-1), which is how the emulator picks the
+    /// Region. The caller owns (and disposes) the client.
+    /// </summary>
+    public AmazonEC2Client Client(string region)
+    {
+        var config = new AmazonEC2Config
+        {
+            ServiceURL = Url.ToString(),
+            AuthenticationRegion = region,
+            MaxErrorRetry = 2,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        return new AmazonEC2Client(new BasicAWSCredentials("test", "test"), config);
+    }
+
+    /// <summary>
+    /// Resets moto (all Regions) and our extra state: the call log, CopyImage client tokens and
+    /// the new-image-state knob.
+    /// </summary>
+    public async Task ResetAsync()
+    {
+        await PostAsync("moto-api/reset", null).ConfigureAwait(false);
+        await PostAsync("_amirotator/calls/reset", null).ConfigureAwait(false);
+    }
+
+    /// <summary>Clears only the call log.</summary>
+    public Task ResetCallsAsync() => PostAsync("_amirotator/calls/reset", null);
+
+    /// <summary>Every request since the last reset: the SigV4 Region it was signed for and its Action.</summary>
+    public async Task<IReadOnlyList<(string Region, string Action)>> CallsAsync()
+    {
+        using var response = await _http.GetAsync(new Uri(Url, "_amirotator/calls")).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        var json = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+        using var document = JsonDocument.Parse(json);
+        var calls = new List<(string Region, string Action)>();
+        foreach (var call in document.RootElement.EnumerateArray())
+        {
+            calls.Add((StringOrEmpty(call, "region"), StringOrEmpty(call, "action")));
+        }
+
+        return calls;
+    }
+
+    /// <summary>
+    /// Launches one instance in <paramref name="region"/> with the given tags (optionally stopped)
+    /// and returns its id. It is launched from a throw-away registered image that is deregistered
+    /// (with its snapshot) right after, so the account's image list stays clean; the instance keeps
+    /// running, as in AWS. These calls show up in the call log; reset it afterwards if you count calls.
+    /// </summary>
+    public async Task<string> SeedInstanceAsync(string region, IDictionary<string, string> tags, bool stopped = false)
+    {
+        ArgumentNullException.ThrowIfNull(tags);
+        using var ec2 = Client(region);
+        var image = await ec2.RegisterImageAsync(new RegisterImageRequest
+        {
+            Name = SeedImageNamePrefix + Guid.NewGuid().ToString("N"),
+            Description = "AmiRotator test seed (deregistered after launch)",
+        }).ConfigureAwait(false);
+
+        var request = new RunInstancesRequest
+        {
+            ImageId = image.ImageId,
+            MinCount = 1,
+            MaxCount = 1,
+            InstanceType = InstanceType.T3Micro,
+        };
+        if (tags.Count > 0)
+        {
+            request.TagSpecifications =
+            [
+                new TagSpecification
+                {
+                    ResourceType = ResourceType.Instance,
+                    Tags = tags.Select(t => new Tag(t.Key, t.Value)).ToList(),
+                },
+            ];
+        }
+
+        var run = await ec2.RunInstancesAsync(request).ConfigureAwait(false);
+        var instanceId = run.Reservation.Instances[0].InstanceId;
+
+        await ec2.DeregisterImageAsync(new DeregisterImageRequest
+        {
+            ImageId = image.ImageId,
+            DeleteAssociatedSnapshots = true,
+        }).ConfigureAwait(false);
+
+        if (stopped)
+        {
+            await ec2.StopInstancesAsync(new StopInstancesRequest { InstanceIds = [instanceId] }).ConfigureAwait(false);
+        }
+
+        return instanceId;
+    }
+
+    /// <summary>State of images that CreateImage/CopyImage create from now on: "available" (default) or "pending".</summary>
+    public Task SetNewImageStateAsync(string state) =>
+        PostAsync("_amirotator/config", JsonSerializer.Serialize(new Dictionary<string, string> { ["newImageState"] = state }));
+
+    /// <summary>Moves an image (in whatever Region it lives) to "available", "failed" or "pending"; its snapshots follow.</summary>
+    public Task SetImageStateAsync(string imageId, string state, string? failureMessage = null)
+    {
+        var body = new Dictionary<string, object> { ["state"] = state };
+        if (failureMessage is not null)
+        {
+            body["stateReason"] = new Dictionary<string, string>
+            {
+                ["code"] = "Server.InternalError",
+                ["message"] = failureMessage,
+            };
+        }
+
+        return PostAsync($"_amirotator/images/{Uri.EscapeDataString(imageId)}/state", JsonSerializer.Serialize(body));
+    }
+
+    private async Task PostAsync(string path, string? json)
+    {
+        using var content = new StringContent(json ?? string.Empty, Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync(new Uri(Url, path), content).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            throw new InvalidOperationException($"POST /{path} answered {(int)response.StatusCode}: {text}");
+        }
+    }
+
+    private static string StringOrEmpty(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString() ?? string.Empty
+            : string.Empty;
+
+    private async Task<Uri> StartLauncherAsync()
+    {
+        var root = FindRepositoryRoot();
+        var script = Path.Combine(root, "test", "moto", "amirotator_moto.py");
+        if (!File.Exists(script))
+        {
+            throw new FileNotFoundException("The moto launcher is missing.", script);
+        }
+
+        var python = Environment.GetEnvironmentVariable(PythonVariable);
+        var startInfo = new ProcessStartInfo(string.IsNullOrWhiteSpace(python) ? "python3" : python)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = root,
+        };
+        foreach (var argument in new[] { script, "--host", "127.0.0.1", "--port", "0", "--exit-on-stdin-eof" })
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        // Our stdin stays open for the life of the test run; if the test host dies, the pipe
+        // closes and the launcher stops by itself (--exit-on-stdin-eof).
+        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
+        var url = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            Remember(e.Data);
+            const string prefix = UrlVariable + "=";
+            if (e.Data.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                url.TrySetResult(new Uri(e.Data[prefix.Length..].Trim().TrimEnd('/') + "/"));
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                Remember(e.Data);
+            }
+        };
+        process.Exited += (_, _) =>
+            url.TrySetException(new InvalidOperationException($"The moto launcher exited during start-up:\n{LauncherOutput()}"));
+
+        if (!process.Start())
+        {
+            throw new InvalidOperationException("Could not start the moto launcher.");
+        }
+
+        _process = process;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        try
+        {
+            return await url.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await StopLauncherAsync().ConfigureAwait(false);
+            throw new TimeoutException($"The moto launcher did not report its URL within {StartTimeout.TotalSeconds}s:\n{LauncherOutput()}");
+        }
+    }
+
+    private async Task WaitUntilHealthyAsync()
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        Exception? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var response = await _http.GetAsync(new Uri(Url, "_amirotator/health")).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+
+                last = new HttpRequestException($"health answered {(int)response.StatusCode}");
+            }
+            catch (HttpRequestException e)
+            {
+                last = e;
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+
+        throw new TimeoutException($"The moto server at {Url} does not answer /_amirotator/health. {last?.Message}\n{LauncherOutput()}");
+    }
+
+    private async Task StopLauncherAsync()
+    {
+        var process = Interlocked.Exchange(ref _process, null);
+        if (process is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.StandardInput.Close(); // --exit-on-stdin-eof: a clean shutdown
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                try
+                {
+                    await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+
+    private void Remember(string line)
+    {
+        lock (_launcherOutput)
+        {
+            if (_launcherOutput.Length > 16_000)
+            {
+                _launcherOutput.Remove(0, _launcherOutput.Length - 8_000);
+            }
+
+            _launcherOutput.AppendLine(line);
+        }
+    }
+
+    private string LauncherOutput()
+    {
+        lock (_launcherOutput)
+        {
+            return _launcherOutput.ToString();
+        }
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "AmiRotator.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException(string.Format(
+            CultureInfo.InvariantCulture, "No AmiRotator.sln above {0}.", AppContext.BaseDirectory));
+    }
+}

@@ -1,0 +1,334 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Xunit;
+
+namespace AmiRotator.Tests.Lambda;
+
+/// <summary>
+/// The real native <c>bootstrap</c> against the fake Runtime API: init errors, refused payloads and the loop that keeps
+/// serving. EC2 points at an unreachable endpoint, so these events must be settled without any EC2 call.
+/// The binary comes from <c>AMIROTATOR_BOOTSTRAP</c> (set by <c>make test</c>) or <c>.build/bootstrap/bootstrap</c>.
+/// </summary>
+public sealed class BootstrapEndToEndTests
+{
+    public const string BootstrapVariable = "AMIROTATOR_BOOTSTRAP";
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    // An image event from another Region is answered from the payload alone: a success path that needs no EC2.
+    private const string ForeignImageEvent =
+        """{"version":"0","detail-type":"EC2 AMI State Change","source":"aws.ec2","account":"123456789012","time":"2026-11-26T03:14:27Z","region":"eu-west-1","resources":[],"detail":{"RequestId":"5b8e7d6c","ImageId":"ami-0a1b2c3d4e5f67890","State":"available","ErrorMessage":""}}""";
+
+    private static readonly Dictionary<string, string> GoodSettings = new()
+    {
+        ["DR_REGION"] = "us-west-2",
+        ["RETENTION"] = "keep-daily=7,keep-weekly=4",
+        ["BACKUP_TAG"] = "Backup=true",
+    };
+
+    [Theory]
+    [InlineData("RETENTION", "keep-dayly=7")]
+    [InlineData("DR_REGION", "us-east-1")]
+    [InlineData("RETENTION_TIMEZONE", "Mars/Olympus_Mons")]
+    public async Task Init_WhenASettingIsInvalid_PostsInvalidSettingsNamingItAndExitsNonZero(string name, string value)
+    {
+        await using var fake = new FakeRuntimeApi();
+        await using var bootstrap = Bootstrap.Start(fake, new() { [name] = value });
+
+        var error = await fake.WaitForInitErrorAsync(Wait);
+        var exitCode = await bootstrap.WaitForExitAsync(Wait);
+
+        Assert.Equal("InvalidSettings", error.ErrorTypeHeader);
+        Assert.Equal("InvalidSettings", error.ErrorType);
+        Assert.Contains(name, error.ErrorMessage, StringComparison.Ordinal);
+        Assert.Contains(value, error.ErrorMessage, StringComparison.Ordinal);
+        Assert.Empty(error.StackTrace);
+        Assert.NotEqual(0, exitCode);
+        Assert.Equal(0, fake.NextCallCount);
+        Assert.Contains(bootstrap.LogLines(), l => Message(l) == "init failed");
+    }
+
+    [Theory]
+    [InlineData("[1,2]", "InvalidPayload", "array")]
+    [InlineData("not json", "InvalidPayload", "not valid JSON")]
+    [InlineData("""{"action":"explode"}""", "UnknownAction", "explode")]
+    [InlineData("""{"action":"run","dryrun":true}""", "InvalidField", "dryrun")]
+    [InlineData("", "InvalidPayload", "empty")]
+    public async Task Invoke_WhenPayloadIsRefused_PostsItsErrorTypeAndKeepsServing(string payload, string errorType, string messagePart)
+    {
+        await using var fake = new FakeRuntimeApi();
+        await using var bootstrap = Bootstrap.Start(fake, GoodSettings);
+
+        var refused = await fake.EnqueueAsync(payload);
+        var next = await fake.EnqueueAsync(ForeignImageEvent);
+
+        var error = (await fake.WaitForResultAsync(refused, Wait)).Error;
+        Assert.Equal((errorType, errorType), (error.ErrorTypeHeader, error.ErrorType));
+        Assert.Contains(messagePart, error.ErrorMessage, StringComparison.Ordinal);
+        Assert.Empty(error.StackTrace);
+        AssertForeignImageEventAnswered(await fake.WaitForResultAsync(next, Wait));
+        await fake.WaitForNextCallsAsync(3, Wait);
+        Assert.False(bootstrap.HasExited);
+
+        var lines = await bootstrap.StopAndReadLogAsync();
+        Assert.Contains(lines, l => Message(l) == "initialised");
+        Assert.Contains(lines, l => Message(l) == "invocation failed" && l.GetProperty("requestId").GetString() == refused && l.GetProperty("errorType").GetString() == errorType);
+    }
+
+    [Fact]
+    public async Task Invoke_WhenSeveralBadEventsPrecedeAGoodOne_AnswersEachInTurn()
+    {
+        await using var fake = new FakeRuntimeApi();
+        await using var bootstrap = Bootstrap.Start(fake, GoodSettings);
+
+        string[] ids =
+        [
+            await fake.EnqueueAsync("[1,2]"),
+            await fake.EnqueueAsync("not json"),
+            await fake.EnqueueAsync("""{"action":"explode"}"""),
+            await fake.EnqueueAsync(ForeignImageEvent),
+        ];
+
+        var results = new List<InvocationResult>();
+        foreach (var id in ids)
+        {
+            results.Add(await fake.WaitForResultAsync(id, Wait));
+        }
+
+        Assert.Equal(["InvalidPayload", "InvalidPayload", "UnknownAction"], results.Take(3).Select(r => r.Error.ErrorType));
+        AssertForeignImageEventAnswered(results[3]);
+        await bootstrap.StopAndReadLogAsync();
+    }
+
+    [Fact]
+    public async Task Invoke_WhenFunctionArnHasNoAccount_RefusesWithUnknownAccount()
+    {
+        await using var fake = new FakeRuntimeApi();
+        await using var bootstrap = Bootstrap.Start(fake, GoodSettings);
+
+        var id = await fake.EnqueueAsync(ForeignImageEvent, functionArn: "arn:aws:lambda:us-east-1:function:ami-rotator");
+
+        var error = (await fake.WaitForResultAsync(id, Wait)).Error;
+        Assert.Equal(("UnknownAccount", "UnknownAccount"), (error.ErrorTypeHeader, error.ErrorType));
+        await bootstrap.StopAndReadLogAsync();
+    }
+
+    [Fact]
+    public async Task Next_WhenTheEventComesSecondsAfterTheRuntimeAsked_IsStillAnswered()
+    {
+        // Lambda may hold the next GET for as long as it has no event (and freeze the process meanwhile), so the
+        // bootstrap's HTTP client must not time it out.
+        await using var fake = new FakeRuntimeApi();
+        await using var bootstrap = Bootstrap.Start(fake, GoodSettings);
+        await fake.WaitForNextCallsAsync(1, Wait);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        var id = await fake.EnqueueAsync(ForeignImageEvent);
+
+        AssertForeignImageEventAnswered(await fake.WaitForResultAsync(id, Wait));
+        Assert.Equal(2, (await bootstrap.StopAndReadLogAsync(expectNextCalls: 2, fake)).Count(l => Message(l) is "initialised" or "summary"));
+    }
+
+    [Fact]
+    public async Task Next_WhenRuntimeApiAnswers500_ExitsNonZero()
+    {
+        await using var fake = new FakeRuntimeApi();
+        fake.FailNextWith500();
+        await using var bootstrap = Bootstrap.Start(fake, GoodSettings);
+
+        Assert.NotEqual(0, await bootstrap.WaitForExitAsync(Wait));
+        Assert.Equal(1, fake.NextCallCount);
+        Assert.Contains(bootstrap.LogLines(), l => Message(l) == "runtime API failure; exiting");
+    }
+
+    private static void AssertForeignImageEventAnswered(InvocationResult result)
+    {
+        Assert.True(result.Kind == InvocationResultKind.Response, $"expected a response, got {result.Kind} {result.ErrorTypeHeader}: {result.BodyText}");
+        using var summary = JsonDocument.Parse(result.Body);
+        Assert.Equal("image-state-change", summary.RootElement.GetProperty("action").GetString());
+        var skip = Assert.Single(summary.RootElement.GetProperty("skipped").EnumerateArray());
+        Assert.Equal("ami-0a1b2c3d4e5f67890", skip.GetProperty("subject").GetString());
+        Assert.Contains("eu-west-1", skip.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    private static string? Message(JsonElement line) =>
+        line.TryGetProperty("message", out var m) ? m.GetString() : null;
+
+    /// <summary>One bootstrap process with a clean environment; killed on dispose, since it loops on next forever.</summary>
+    private sealed class Bootstrap : IAsyncDisposable
+    {
+        private readonly Process process;
+        private readonly StringBuilder stdout = new();
+        private readonly StringBuilder stderr = new();
+        private readonly TaskCompletionSource stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private bool disposed;
+
+        private Bootstrap(Process process)
+        {
+            this.process = process;
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is null)
+                {
+                    stdoutClosed.TrySetResult();
+                    return;
+                }
+
+                lock (stdout)
+                {
+                    stdout.AppendLine(e.Data);
+                }
+            };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                lock (stderr)
+                {
+                    stderr.AppendLine(e.Data);
+                }
+            };
+        }
+
+        public bool HasExited => process.HasExited;
+
+        public static Bootstrap Start(FakeRuntimeApi fake, Dictionary<string, string> settings)
+        {
+            var start = new ProcessStartInfo(BootstrapPath())
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = Path.GetTempPath(),
+            };
+
+            // Start from nothing so that the developer's AWS profile, Region or settings cannot leak in.
+            start.Environment.Clear();
+            start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
+            start.Environment["HOME"] = Path.GetTempPath();
+            start.Environment["AWS_LAMBDA_RUNTIME_API"] = fake.Address;
+            start.Environment["AWS_REGION"] = "us-east-1";
+            start.Environment["AWS_ACCESS_KEY_ID"] = "test";
+            start.Environment["AWS_SECRET_ACCESS_KEY"] = "test";
+            start.Environment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:1";
+            start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
+            foreach (var (name, value) in settings)
+            {
+                start.Environment[name] = value;
+            }
+
+            var process = new Process { StartInfo = start };
+            var bootstrap = new Bootstrap(process);
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return bootstrap;
+        }
+
+        public async Task<int> WaitForExitAsync(TimeSpan timeout)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            try
+            {
+                await process.WaitForExitAsync(cts.Token);
+                await stdoutClosed.Task.WaitAsync(timeout);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"The bootstrap did not exit within {timeout.TotalSeconds} s.{Diagnostics()}");
+            }
+
+            return process.ExitCode;
+        }
+
+        /// <summary>Every stdout line, each parsed as the JSON object Lambda's JSON log format requires.</summary>
+        public List<JsonElement> LogLines()
+        {
+            string text;
+            lock (stdout)
+            {
+                text = stdout.ToString();
+            }
+
+            var lines = new List<JsonElement>();
+            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                try
+                {
+                    using var doc = JsonDocument.Parse(line);
+                    Assert.True(doc.RootElement.ValueKind == JsonValueKind.Object, $"stdout line is not a JSON object: {line}");
+                    lines.Add(doc.RootElement.Clone());
+                }
+                catch (JsonException e)
+                {
+                    Assert.Fail($"stdout line is not JSON ({e.Message}): {line}");
+                }
+            }
+
+            return lines;
+        }
+
+        /// <summary>Waits until the bootstrap is back on next (all output written), kills it, and returns its log.</summary>
+        public async Task<List<JsonElement>> StopAndReadLogAsync(int expectNextCalls = 0, FakeRuntimeApi? fake = null)
+        {
+            if (fake is not null)
+            {
+                await fake.WaitForNextCallsAsync(expectNextCalls, Wait);
+            }
+
+            await DisposeAsync();
+            return LogLines();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            using var cts = new CancellationTokenSource(Wait);
+            await process.WaitForExitAsync(cts.Token);
+            await stdoutClosed.Task.WaitAsync(Wait);
+            process.Dispose();
+        }
+
+        private string Diagnostics()
+        {
+            lock (stdout)
+            {
+                lock (stderr)
+                {
+                    return $"\nstdout:\n{stdout}\nstderr:\n{stderr}";
+                }
+            }
+        }
+
+        private static string BootstrapPath()
+        {
+            var configured = Environment.GetEnvironmentVariable(BootstrapVariable);
+            if (!string.IsNullOrWhiteSpace(configured))
+            {
+                Assert.True(File.Exists(configured), $"{BootstrapVariable}={configured} does not exist; run `make bootstrap`.");
+                return configured;
+            }
+
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "AmiRotator.sln")))
+                {
+                    var built = Path.Combine(dir.FullName, ".build", "bootstrap", "bootstrap");
+                    Assert.True(File.Exists(built), $"No bootstrap at {built} and {BootstrapVariable} is not set; run `make bootstrap` (or set {BootstrapVariable}).");
+                    return built;
+                }
+            }
+
+            Assert.Fail($"AmiRotator.sln not found above {AppContext.BaseDirectory} and {BootstrapVariable} is not set; run `make bootstrap`.");
+            return "";
+        }
+    }
+}

@@ -1,0 +1,788 @@
+#!/usr/bin/env python3
+"""AmiRotator's moto launcher.
+
+Starts moto 5.2.1's server in-process on a loopback address and patches the
+places where moto's EC2 emulation differs from the documented AWS behaviour
+that AmiRotator relies on. The product is never bent to fit the emulator;
+the emulator is patched to fit the AWS documentation. Every patch below quotes
+the AWS document it implements and has its own test in
+test/AmiRotator.Tests/Emulator/MotoPatchTests.cs.
+
+Patches (each cites its AWS page where it is installed):
+    1  CreateImage TagSpecifications ResourceType=snapshot tags the snapshots (moto: HTTP 500)
+    2  CreateImage with a name in use in the account+Region -> InvalidAMIName.Duplicate
+    3  CopyImage: ClientToken idempotency, CopyImageTags, TagSpecifications, Encrypted/KmsKeyId,
+       source must exist in SourceRegion and be available; the copy lives in the signing Region
+    4  DeregisterImage DeleteAssociatedSnapshots -> deletes unshared snapshots, deleteSnapshotResultSet
+    5  DeleteSnapshot of a snapshot any registered AMI uses -> InvalidSnapshot.InUse
+    6  DescribeImageReferences for ec2:Instance and ec2:LaunchTemplate (moto: HTTP 500)
+    7  call log (/_amirotator/calls), cleared by /moto-api/reset too
+    0  (supporting) image block device mappings report the snapshot's Encrypted/KmsKeyId
+    8  (supporting) RegisterImage honours BlockDeviceMappings[].Ebs.SnapshotId
+    knob: new images may start "pending"; tests move them to available/failed
+
+Usage:
+    python3 test/moto/amirotator_moto.py --host 127.0.0.1 --port 5000
+    python3 test/moto/amirotator_moto.py --port 0 --port-file /tmp/p   # free port
+
+Once it is listening it prints one line ``AMIROTATOR_MOTO_URL=http://HOST:PORT``
+to stdout (and writes the port to --port-file when given).
+
+Extra endpoints (all JSON):
+    GET  /_amirotator/health                 -> {"ok": true}
+    GET  /_amirotator/calls                  -> [{"region", "action", "service", "status"}, ...]
+    POST /_amirotator/calls/reset            -> clears the call log
+    GET  /_amirotator/config                 -> {"newImageState": "available"|"pending"}
+    POST /_amirotator/config                 <- {"newImageState": "available"|"pending"}
+    POST /_amirotator/images/{id}/state      <- {"state": "available"|"failed",
+                                                 "stateReason": {"code":..,"message":..}?}
+    POST /moto-api/reset                     -> moto's reset; also clears our state
+                                                (call log, client tokens, config)
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import ipaddress
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+import urllib.parse
+from typing import Any, Callable, Iterable
+
+# Must be set before moto is imported: no built-in Amazon AMIs, only ours.
+os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+
+from moto.core.responses import ActionResult  # noqa: E402
+from moto.ec2.exceptions import (  # noqa: E402
+    EC2ClientError,
+    InvalidAMIIdError,
+    InvalidSnapshotIdError,
+    InvalidSnapshotInUse,
+    InvalidTaggableResourceType,
+    MalformedAMIIdError,
+)
+from moto.ec2.models.amis import Ami, AmiBackend  # noqa: E402
+from moto.ec2.models.elastic_block_store import EBSBackend  # noqa: E402
+from moto.ec2.responses import EC2Response  # noqa: E402
+from moto.ec2.responses.amis import AmisResponse  # noqa: E402
+from moto.moto_api._internal.models import MotoAPIBackend  # noqa: E402
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    create_backend_app,
+)
+
+LOG = logging.getLogger("amirotator_moto")
+
+
+# --------------------------------------------------------------------------
+# Our extra, in-memory state
+# --------------------------------------------------------------------------
+class State:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.calls: list[dict[str, Any]] = []
+        # (account, region, client token) -> (parameter fingerprint, image id)
+        self.copy_tokens: dict[tuple[str, str, str], tuple[str, str]] = {}
+        self.new_image_state = "available"
+
+    def reset(self) -> None:
+        with self.lock:
+            self.calls.clear()
+            self.copy_tokens.clear()
+            self.new_image_state = "available"
+
+
+STATE = State()
+
+
+def _tags_from_specs(
+    tag_specs: list[dict[str, Any]], allowed: Iterable[str]
+) -> dict[str, dict[str, str]]:
+    """{"image": {k: v}, "snapshot": {k: v}}; other resource types fail the request."""
+    allowed = set(allowed)
+    out: dict[str, dict[str, str]] = {t: {} for t in allowed}
+    for spec in tag_specs or []:
+        rtype = spec.get("ResourceType")
+        if rtype not in allowed:
+            raise InvalidTaggableResourceType(str(rtype))
+        for tag in spec.get("Tags", []) or []:
+            out[rtype][tag["Key"]] = tag.get("Value", "")
+    return out
+
+
+def _snapshot_ids(ami: Ami) -> list[str]:
+    ids = []
+    for bdm in ami.block_device_mappings:
+        sid = (bdm.get("Ebs") or {}).get("SnapshotId")
+        if sid and sid not in ids:
+            ids.append(sid)
+    return ids
+
+
+def _images_using_snapshot(backend: Any, snapshot_id: str) -> list[Ami]:
+    return [a for a in list(backend.amis.values()) if snapshot_id in _snapshot_ids(a)]
+
+
+def _apply_new_image_state(ami: Ami) -> None:
+    if STATE.new_image_state == "pending":
+        ami.state = "pending"
+        ami.ebs_snapshot.status = "pending"
+
+
+# --------------------------------------------------------------------------
+# Patch 0 (supporting): an image's block device mapping reports its snapshot's
+# encryption. [API_Image] blockDeviceMapping -> [API_BlockDeviceMapping] ebs ->
+# [API_EbsBlockDevice] fields Encrypted and KmsKeyId; with [API_CopyImage]
+# "Copies of encrypted backing snapshots for the AMI are encrypted." the copy's
+# mapping must say so.  moto hard-codes an unencrypted mapping (no Encrypted
+# field at all); we derive it from the image's snapshot instead.
+# --------------------------------------------------------------------------
+def _block_device_mappings(self: Ami) -> list[dict[str, Any]]:
+    snap = self.ebs_snapshot
+    ebs: dict[str, Any] = {
+        "SnapshotId": snap.id,
+        "VolumeSize": getattr(snap.volume, "size", 15) or 15,
+        "DeleteOnTermination": False,
+        "VolumeType": "standard",
+        "Encrypted": bool(snap.encrypted),
+    }
+    if snap.kms_key_id:
+        ebs["KmsKeyId"] = snap.kms_key_id
+    return [{"DeviceName": self.root_device_name, "Ebs": ebs}]
+
+
+# --------------------------------------------------------------------------
+# Patch 1 + 2: CreateImage
+# --------------------------------------------------------------------------
+_orig_backend_create_image = AmiBackend.create_image
+
+
+def _create_image(
+    self: Any,
+    instance_id: str,
+    name: str,
+    description: str,
+    tag_specifications: list[dict[str, Any]],
+) -> Ami:
+    with STATE.lock:
+        # Patch 2. [errors-overview, "Error codes for the Amazon EC2 API"]
+        # "InvalidAMIName.Duplicate: The specified AMI name is already in use by
+        # another AMI." AMI names are unique per account and Region
+        # (this backend *is* one account + Region).
+        dup = next(
+            (a for a in list(self.amis.values())
+             if a.name == name and a.owner_id == self.account_id),
+            None,
+        )
+        if dup is not None:
+            raise EC2ClientError(
+                "InvalidAMIName.Duplicate",
+                f"AMI name {name} is already in use by AMI {dup.id}",
+            )
+
+        # Patch 1. [API_CreateImage, TagSpecifications] "The tags to apply to the
+        # AMI and snapshots on creation. You can tag the AMI, the snapshots, or
+        # both." / "To tag the snapshots that are created of the root volume and
+        # of other Amazon EBS volumes that are attached to the instance, the value
+        # for ResourceType must be snapshot. The same tag is applied to all of the
+        # snapshots that are created." / "If you specify other values for
+        # ResourceType, the request fails."  moto raises NotImplementedError (500).
+        tags = _tags_from_specs(tag_specifications, ("image", "snapshot"))
+        image_only = [s for s in tag_specifications or [] if s.get("ResourceType") == "image"]
+        ami = _orig_backend_create_image(self, instance_id, name, description, image_only)
+        for key, value in tags["snapshot"].items():
+            ami.ebs_snapshot.add_tag(key, value)
+        _apply_new_image_state(ami)
+        return ami
+
+
+# --------------------------------------------------------------------------
+# Patch 3: CopyImage (replaces moto's small response method)
+# --------------------------------------------------------------------------
+def _copy_image(self: AmisResponse) -> ActionResult:
+    params = dict(self.params or {})
+    source_image_id = self._get_param("SourceImageId")
+    source_region = self._get_param("SourceRegion")
+    name = self._get_param("Name")
+    description = self._get_param("Description")
+    client_token = self._get_param("ClientToken")
+    encrypted = bool(self._get_param("Encrypted", False))
+    kms_key_id = self._get_param("KmsKeyId")
+    copy_image_tags = bool(self._get_param("CopyImageTags", False))
+    tag_specs = self._get_param("TagSpecifications", []) or []
+
+    self.error_on_dryrun()
+    backend = self.ec2_backend  # the DESTINATION Region: the one the call was signed for
+    account = backend.account_id
+    region = backend.region_name
+
+    with STATE.lock:
+        # [ec2-api-idempotency, "Ensuring idempotency in Amazon EC2 API requests"]
+        # "If you retry a request that completed successfully using the same client
+        # token and the same parameters, the retry succeeds without performing any
+        # further actions. If you retry a successful request using the same client
+        # token, but one or more of the parameters are different, other than the
+        # Region or Availability Zone, the retry fails with an
+        # IdempotentParameterMismatch error."  (CopyImage is listed there.)
+        fingerprint = json.dumps(
+            {k: v for k, v in params.items() if k not in ("ClientToken", "DryRun")},
+            sort_keys=True,
+            default=str,
+        )
+        token_key = (account, region, client_token) if client_token else None
+        if token_key and token_key in STATE.copy_tokens:
+            seen_fingerprint, image_id = STATE.copy_tokens[token_key]
+            if seen_fingerprint != fingerprint:
+                raise EC2ClientError(
+                    "IdempotentParameterMismatch",
+                    "Arguments on this idempotent request are inconsistent with "
+                    "arguments used in previous request(s).",
+                )
+            return ActionResult({"ImageId": image_id})
+
+        # [API_CopyImage] "The copy operation must be initiated in the destination
+        # Region." / SourceRegion: "The name of the Region that contains the AMI
+        # to copy."  The source must exist there and be usable:
+        # [errors-overview] "InvalidAMIID.NotFound: The specified AMI doesn't exist."
+        # "InvalidAMIID.Unavailable: The specified AMI has been deregistered and is
+        # no longer available, or is not in a state from which you can launch an
+        # instance or modify attributes."
+        from moto.ec2.models import ec2_backends
+
+        if not source_image_id or not str(source_image_id).startswith("ami-"):
+            raise MalformedAMIIdError([str(source_image_id)])
+        if not source_region or source_region not in ec2_backends[account]:
+            raise EC2ClientError(
+                "InvalidParameterValue", f"Invalid value '{source_region}' for SourceRegion."
+            )
+        source_backend = ec2_backends[account][source_region]
+        source = source_backend.amis.get(source_image_id)
+        if source is None:
+            raise InvalidAMIIdError(source_image_id)
+        if source.state != "available":
+            raise EC2ClientError(
+                "InvalidAMIID.Unavailable",
+                f"The image id '[{source_image_id}]' is not in a valid state ({source.state}) for CopyImage",
+            )
+
+        # [API_CopyImage, KmsKeyId] "If you specify a KMS key, you must also set
+        # the encrypted state to true."
+        if kms_key_id and not encrypted:
+            raise EC2ClientError(
+                "InvalidParameterDependency",
+                "The parameter KmsKeyId requires the parameter Encrypted to be set.",
+            )
+        # [API_CopyImage, TagSpecifications] "The tags to apply to the new AMI and
+        # new snapshots. You can tag the AMI, the snapshots, or both." / "If you
+        # specify other values for ResourceType, the request fails."
+        spec_tags = _tags_from_specs(tag_specs, ("image", "snapshot"))
+
+        ami = backend.copy_image(source_image_id, source_region, name, description)
+
+        # [API_CopyImage, CopyImageTags] "Indicates whether to include your
+        # user-defined AMI tags when copying the AMI. The following tags will not
+        # be copied: System tags (prefixed with aws:) [...] Default: Your
+        # user-defined AMI tags are not copied."
+        if copy_image_tags:
+            for key, value in source_backend.tags.get(source.id, {}).items():
+                if not key.startswith("aws:"):
+                    ami.add_tag(key, value)
+        for key, value in spec_tags["image"].items():
+            ami.add_tag(key, value)
+        for key, value in spec_tags["snapshot"].items():
+            ami.ebs_snapshot.add_tag(key, value)
+
+        # [API_CopyImage] "Copies of encrypted backing snapshots for the AMI are
+        # encrypted. Copies of unencrypted backing snapshots remain unencrypted,
+        # unless you set Encrypted during the copy operation."
+        # Encrypted: "Specifies whether the destination snapshots of the copied
+        # image should be encrypted." KmsKeyId: "The identifier of the symmetric
+        # Key Management Service (KMS) KMS key to use when creating encrypted
+        # volumes. If this parameter is not specified, your Amazon Web Services
+        # managed KMS key for Amazon EBS is used."
+        source_snap = source.ebs_snapshot
+        if encrypted or source_snap.encrypted:
+            ami.ebs_snapshot.encrypted = True
+            ami.ebs_snapshot.kms_key_id = (
+                kms_key_id
+                or (source_snap.kms_key_id if source_snap.encrypted else None)
+                or backend.default_kms_key_id
+                or f"arn:aws:kms:{region}:{account}:alias/aws/ebs"
+            )
+
+        _apply_new_image_state(ami)
+        if token_key:
+            STATE.copy_tokens[token_key] = (fingerprint, ami.id)
+        return ActionResult({"ImageId": ami.id})
+
+
+# --------------------------------------------------------------------------
+# Patch 4: DeregisterImage with DeleteAssociatedSnapshots
+# --------------------------------------------------------------------------
+_orig_deregister_image_response = AmisResponse.deregister_image
+
+
+def _deregister_image(self: AmisResponse) -> ActionResult:
+    # [API_DeregisterImage] DeleteAssociatedSnapshots: "Specifies whether to delete
+    # the snapshots associated with the AMI during deregistration. If a snapshot is
+    # associated with multiple AMIs, it is not deleted, regardless of this
+    # setting." Response: "deleteSnapshotResultSet - The deletion result for each
+    # snapshot associated with the AMI, including the snapshot ID and its success
+    # or error code." [API_DeleteSnapshotReturnCode] returnCode: "success |
+    # skipped | missing-permissions | internal-error | client-error".
+    # AWSSDK.EC2 4.0.132.2 reads "deleteSnapshotResultSet/item" with
+    # "snapshotId"/"returnCode" (botocore's DeregisterImageResult shape agrees).
+    if not self._get_param("DeleteAssociatedSnapshots", False):
+        return _orig_deregister_image_response(self)
+
+    ami_id = self._get_param("ImageId")
+    self.error_on_dryrun()
+    backend = self.ec2_backend
+    with STATE.lock:
+        ami = backend.amis.get(ami_id)
+        snapshot_ids = _snapshot_ids(ami) if ami is not None else []
+        backend.deregister_image(ami_id)  # moto's own errors for unknown ids
+        results = []
+        for sid in snapshot_ids:
+            try:
+                backend.delete_snapshot(sid)
+                code = "success"
+            except InvalidSnapshotInUse:
+                code = "skipped"  # still used by another AMI
+            except InvalidSnapshotIdError:
+                code = "client-error"
+            results.append({"SnapshotId": sid, "ReturnCode": code})
+    return ActionResult({"Return": True, "DeleteSnapshotResults": results})
+
+
+# --------------------------------------------------------------------------
+# Patch 5: DeleteSnapshot of a snapshot a registered AMI uses -> InvalidSnapshot.InUse
+# moto already refuses for the AMI that created the snapshot (from_ami); it does
+# not know about other AMIs that use it (e.g. registered from it, patch 8).
+# [API_DeleteSnapshot] "You cannot delete a snapshot of the root device of an EBS
+# volume used by a registered AMI. You must first deregister the AMI before you
+# can delete the snapshot."
+# --------------------------------------------------------------------------
+_orig_delete_snapshot = EBSBackend.delete_snapshot
+
+
+def _delete_snapshot(self: Any, snapshot_id: str) -> Any:
+    with STATE.lock:
+        if snapshot_id in self.snapshots:
+            users = _images_using_snapshot(self, snapshot_id)
+            if users:
+                raise InvalidSnapshotInUse(snapshot_id, users[0].id)
+        return _orig_delete_snapshot(self, snapshot_id)
+
+
+# --------------------------------------------------------------------------
+# Patch 6: DescribeImageReferences (moto: not implemented -> HTTP 500)
+# --------------------------------------------------------------------------
+_INSTANCE_STATES = ["pending", "running", "shutting-down", "terminated", "stopping", "stopped"]
+
+
+def _describe_image_references(self: EC2Response) -> ActionResult:
+    # [API_DescribeImageReferences] "Describes your Amazon Web Services resources
+    # that are referencing the specified images." ImageId.N: "Array Members:
+    # Minimum number of 1 item. Maximum number of 10 items." / "Either
+    # IncludeAllResourceTypes or ResourceTypes must be specified." /
+    # IncludeAllResourceTypes: "When specified, default values are applied for
+    # ResourceTypeOptions. [...] If you also specify ResourceTypes with
+    # ResourceTypeOptions, your specified values override the default values."
+    # [API_ResourceTypeOption] state-name: "Default: All states";
+    # version-depth: "The number of launch template versions to check, starting
+    # from the most recent version." "Default: 10".
+    # [API_ImageReference] items: imageId, resourceType (ec2:Instance |
+    # ec2:LaunchTemplate | ...), arn.  Only EC2 instances and launch templates
+    # exist in this emulator; ssm:Parameter and imagebuilder:* find nothing.
+    image_ids = self._get_param("ImageIds", []) or []
+    include_all = bool(self._get_param("IncludeAllResourceTypes", False))
+    resource_types = self._get_param("ResourceTypes", []) or []
+    max_results = self._get_param("MaxResults")
+    next_token = self._get_param("NextToken")
+    self.error_on_dryrun()
+
+    if not image_ids:
+        raise EC2ClientError("MissingParameter", "The request must contain the parameter ImageId")
+    if len(image_ids) > 10:
+        raise EC2ClientError(
+            "InvalidParameterValue", "The ImageId parameter accepts at most 10 image IDs."
+        )
+    bad = [i for i in image_ids if not str(i).startswith("ami-")]
+    if bad:
+        raise MalformedAMIIdError(bad)
+    if not include_all and not resource_types:
+        raise EC2ClientError(
+            "MissingParameter",
+            "Either IncludeAllResourceTypes or ResourceTypes must be specified.",
+        )
+
+    options: dict[str, dict[str, list[str]]] = {}
+    if include_all:
+        options["ec2:Instance"] = {}
+        options["ec2:LaunchTemplate"] = {}
+        options["ssm:Parameter"] = {}
+        options["imagebuilder:ImageRecipe"] = {}
+        options["imagebuilder:ContainerRecipe"] = {}
+    for rt in resource_types:
+        rtype = rt.get("ResourceType")
+        opts = options.setdefault(rtype, {})
+        for opt in rt.get("ResourceTypeOptions", []) or []:
+            opts[opt.get("OptionName")] = list(opt.get("OptionValues", []) or [])
+
+    backend = self.ec2_backend
+    account, region = backend.account_id, backend.region_name
+    wanted = set(image_ids)
+    refs: list[dict[str, str]] = []
+
+    if "ec2:Instance" in options:
+        states = options["ec2:Instance"].get("state-name") or _INSTANCE_STATES
+        for instance in backend.all_instances():
+            if instance.image_id in wanted and instance.state in states:
+                refs.append({
+                    "ImageId": instance.image_id,
+                    "ResourceType": "ec2:Instance",
+                    "Arn": f"arn:aws:ec2:{region}:{account}:instance/{instance.id}",
+                })
+
+    if "ec2:LaunchTemplate" in options:
+        depth_values = options["ec2:LaunchTemplate"].get("version-depth") or ["10"]
+        try:
+            depth = int(depth_values[0])
+        except ValueError:
+            depth = 0
+        if not 1 <= depth <= 10000:
+            raise EC2ClientError(
+                "InvalidParameterValue",
+                "version-depth must be an integer between 1 and 10000.",
+            )
+        for template in list(backend.launch_templates.values()):
+            for version in reversed(template.versions[-depth:]):
+                if version.image_id in wanted:
+                    refs.append({
+                        "ImageId": version.image_id,
+                        "ResourceType": "ec2:LaunchTemplate",
+                        "Arn": f"arn:aws:ec2:{region}:{account}:launch-template/{template.id}/{version.number}",
+                    })
+
+    start = int(next_token) if next_token and str(next_token).isdigit() else 0
+    page_size = int(max_results) if max_results else len(refs) or 1
+    page = refs[start:start + page_size]
+    result: dict[str, Any] = {"ImageReferences": page}
+    if start + page_size < len(refs):
+        result["NextToken"] = str(start + page_size)
+    return ActionResult(result)
+
+
+# --------------------------------------------------------------------------
+# Patch 8 (supporting): RegisterImage from an existing snapshot.
+# [API_RegisterImage] "Register a snapshot of a root device volume: You can use
+# RegisterImage to create an Amazon EBS-backed Linux AMI from a snapshot of a
+# root device volume. You specify the snapshot using a block device mapping."
+# moto ignores BlockDeviceMappings and invents a fresh snapshot. Needed so two
+# AMIs can share a snapshot (DeregisterImage "skipped", DeleteSnapshot InUse).
+# --------------------------------------------------------------------------
+_orig_register_image_response = AmisResponse.register_image
+
+
+def _register_image(self: AmisResponse) -> Any:
+    bdms = self._get_param("BlockDeviceMappings", []) or []
+    root_name = self._get_param("RootDeviceName")
+    with STATE.lock:
+        backend = self.ec2_backend
+        snap_bdm = next((b for b in bdms if (b.get("Ebs") or {}).get("SnapshotId")), None)
+        snapshot = None
+        if snap_bdm is not None:
+            snapshot = backend.get_snapshot(snap_bdm["Ebs"]["SnapshotId"])  # NotFound if absent
+        result = _orig_register_image_response(self)
+        if snapshot is not None:
+            ami = backend.amis[result.result["ImageId"]]
+            invented = ami.ebs_snapshot
+            ami.ebs_snapshot = snapshot
+            backend.snapshots.pop(invented.id, None)
+            ami.root_device_type = "ebs"
+            ami.root_device_name = root_name or snap_bdm.get("DeviceName") or ami.root_device_name
+        return result
+
+
+# --------------------------------------------------------------------------
+# Reset: moto's POST /moto-api/reset also clears our state.
+# --------------------------------------------------------------------------
+_orig_moto_reset = MotoAPIBackend.reset
+
+
+def _moto_reset(self: Any) -> None:
+    _orig_moto_reset(self)
+    STATE.reset()
+
+
+_PATCHED = False
+
+
+def install_patches() -> None:
+    global _PATCHED
+    if _PATCHED:
+        return
+    Ami.block_device_mappings = property(_block_device_mappings)  # type: ignore[assignment]
+    AmiBackend.create_image = _create_image  # type: ignore[method-assign]
+    AmisResponse.copy_image = _copy_image  # type: ignore[method-assign]
+    AmisResponse.deregister_image = _deregister_image  # type: ignore[method-assign]
+    AmisResponse.register_image = _register_image  # type: ignore[method-assign]
+    EBSBackend.delete_snapshot = _delete_snapshot  # type: ignore[method-assign]
+    EC2Response.describe_image_references = _describe_image_references  # type: ignore[attr-defined]
+    MotoAPIBackend.reset = _moto_reset  # type: ignore[method-assign]
+    _PATCHED = True
+
+
+def _all_ec2_backends() -> Iterable[Any]:
+    from moto.ec2.models import ec2_backends
+
+    for _account, regions in list(dict.items(ec2_backends)):
+        for _region, backend in list(dict.items(regions)):
+            yield backend
+
+
+# --------------------------------------------------------------------------
+# Patch 7: WSGI middleware: call log + /_amirotator endpoints
+# --------------------------------------------------------------------------
+_CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
+_STATE_PATH_RE = re.compile(r"^/_amirotator/images/(ami-[A-Za-z0-9]+)/state/?$")
+
+
+class AmiRotatorApp:
+    def __init__(self, inner: Callable[..., Any]) -> None:
+        self.inner = inner
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_amirotator/"):
+            return self._own(environ, start_response, path)
+
+        body = self._read_body(environ)
+        action, region, service = self._describe(environ, body)
+        if action is None:
+            return self.inner(environ, start_response)
+
+        entry = {"region": region, "action": action, "service": service, "status": None}
+        with STATE.lock:
+            STATE.calls.append(entry)
+
+        def _start(status: str, headers: Any, exc_info: Any = None) -> Any:
+            try:
+                entry["status"] = int(status.split(" ", 1)[0])
+            except ValueError:
+                pass
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        return self.inner(environ, _start)
+
+    @staticmethod
+    def _read_body(environ: dict[str, Any]) -> bytes:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        stream = environ.get("wsgi.input")
+        if stream is None:
+            return b""
+        if length > 0:
+            body = stream.read(length)
+        elif environ.get("wsgi.input_terminated"):
+            body = stream.read()
+        else:
+            body = b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return body
+
+    @staticmethod
+    def _describe(environ: dict[str, Any], body: bytes) -> tuple[str | None, str | None, str | None]:
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        action = (query.get("Action") or [None])[0]
+        ctype = environ.get("CONTENT_TYPE", "")
+        if action is None and body and "x-www-form-urlencoded" in ctype:
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            action = (form.get("Action") or [None])[0]
+        if action is None:
+            target = environ.get("HTTP_X_AMZ_TARGET")
+            if target:
+                action = target.rsplit(".", 1)[-1]
+        region = service = None
+        match = _CREDENTIAL_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if match:
+            region, service = match.group(1), match.group(2)
+        else:
+            cred = (query.get("X-Amz-Credential") or [""])[0]
+            parts = cred.split("/")
+            if len(parts) >= 5:
+                region, service = parts[2], parts[3]
+        return action, region, service
+
+    def _own(self, environ: dict[str, Any], start_response: Callable[..., Any], path: str) -> Any:
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        raw = self._read_body(environ)
+        try:
+            payload = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            return _json(start_response, 400, {"error": "body is not JSON"})
+
+        if path.rstrip("/") == "/_amirotator/health":
+            return _json(start_response, 200, {"ok": True})
+        if path.rstrip("/") == "/_amirotator/calls" and method == "GET":
+            with STATE.lock:
+                return _json(start_response, 200, [dict(c) for c in STATE.calls])
+        if path.rstrip("/") == "/_amirotator/calls/reset" and method == "POST":
+            with STATE.lock:
+                STATE.calls.clear()
+            return _json(start_response, 200, {"ok": True})
+        if path.rstrip("/") == "/_amirotator/config":
+            if method == "POST":
+                value = payload.get("newImageState", STATE.new_image_state)
+                if value not in ("available", "pending"):
+                    return _json(start_response, 400, {"error": "newImageState must be available or pending"})
+                with STATE.lock:
+                    STATE.new_image_state = value
+            return _json(start_response, 200, {"newImageState": STATE.new_image_state})
+        match = _STATE_PATH_RE.match(path)
+        if match and method == "POST":
+            new_state = payload.get("state")
+            if new_state not in ("available", "failed", "pending"):
+                return _json(start_response, 400, {"error": "state must be available, failed or pending"})
+            with STATE.lock:
+                for backend in _all_ec2_backends():
+                    ami = backend.amis.get(match.group(1))
+                    if ami is None:
+                        continue
+                    ami.state = new_state
+                    reason = payload.get("stateReason")
+                    if new_state == "failed" and reason:
+                        ami.state_reason = {"Code": reason.get("code"), "Message": reason.get("message")}
+                    elif hasattr(ami, "state_reason"):
+                        del ami.state_reason
+                    snap_status = {"available": "completed", "failed": "error", "pending": "pending"}[new_state]
+                    for sid in _snapshot_ids(ami):
+                        snap = backend.snapshots.get(sid)
+                        if snap is not None:
+                            snap.status = snap_status
+                    return _json(start_response, 200, {"imageId": ami.id, "state": new_state})
+            return _json(start_response, 404, {"error": f"image {match.group(1)} not found"})
+        return _json(start_response, 404, {"error": f"no such endpoint: {method} {path}"})
+
+
+def _json(start_response: Callable[..., Any], status: int, payload: Any) -> list[bytes]:
+    data = json.dumps(payload).encode("utf-8")
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}.get(status, "")
+    start_response(
+        f"{status} {reason}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+    )
+    return [data]
+
+
+def create_app() -> AmiRotatorApp:
+    install_patches()
+    return AmiRotatorApp(DomainDispatcherApplication(create_backend_app))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="moto_server with AmiRotator's documented-behaviour patches")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=5000, help="port; 0 picks a free one")
+    parser.add_argument("--port-file", help="write the bound port to this file once listening")
+    parser.add_argument("--exit-on-stdin-eof", action="store_true",
+                        help="stop when stdin closes (lets a parent process tie our lifetime to its own)")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+
+    if not _is_loopback(args.host):
+        parser.error(f"--host must be a loopback address, not {args.host!r}")
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(message)s")
+    if not args.verbose:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    from werkzeug.serving import make_server
+
+    server = make_server(args.host, args.port, create_app(), threaded=True)
+    port = server.server_address[1]
+    os.environ.setdefault("MOTO_PORT", str(port))
+    host_for_url = f"[{args.host}]" if ":" in args.host else args.host
+
+    stop = threading.Event()
+
+    def _shutdown(*_: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _shutdown)
+    signal.signal(signal.SIGINT, _shutdown)
+    if args.exit_on_stdin_eof:
+        def _watch_stdin() -> None:
+            try:
+                while sys.stdin.buffer.read(4096):
+                    pass
+            except Exception:  # noqa: BLE001
+                pass
+            _shutdown()
+
+        threading.Thread(target=_watch_stdin, daemon=True).start()
+
+    serving = threading.Thread(target=server.serve_forever, name="moto-server", daemon=True)
+    serving.start()
+    _warm_up(f"http://{host_for_url}:{port}")
+
+    if args.port_file:
+        tmp = f"{args.port_file}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(f"{port}\n")
+        os.replace(tmp, args.port_file)
+    print(f"AMIROTATOR_MOTO_URL=http://{host_for_url}:{port}", flush=True)
+
+    while serving.is_alive() and not stop.wait(0.5):
+        pass
+    if serving.is_alive():
+        server.shutdown()
+    serving.join(timeout=10)
+    server.server_close()
+    return 0
+
+
+def _warm_up(url: str) -> None:
+    """moto builds its EC2 app and serializers on the first request (~2 s); pay that before we
+    report ready, then leave no trace (moto reset + empty call log)."""
+    import urllib.request
+
+    auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0"
+    try:
+        request = urllib.request.Request(
+            url + "/", data=b"Action=DescribeImages&Version=2016-11-15&Owner.1=self",
+            headers={"Authorization": auth, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        urllib.request.urlopen(request, timeout=30).read()
+        urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST"), timeout=30).read()
+    except Exception as error:  # noqa: BLE001 - warming up is best effort
+        LOG.warning("warm-up request failed: %s", error)
+    STATE.reset()
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown: collecting moto's module state takes seconds.
+    os._exit(code)
