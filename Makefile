@@ -17,7 +17,10 @@ demo: bootstrap
 
 ## test: every test (unit, property, runtime, emulator, end-to-end through the bootstrap) plus cfn-lint
 test: bootstrap lint
-	AMIROTATOR_BOOTSTRAP=$(CURDIR)/$(BOOTSTRAP) scripts/with-moto $(DOTNET) test AmiRotator.sln -c Release --logger "console;verbosity=normal"
+	rm -rf .build/test-results
+	status=0; AMIROTATOR_BOOTSTRAP=$(CURDIR)/$(BOOTSTRAP) scripts/with-moto $(DOTNET) test AmiRotator.sln -c Release \
+	  --logger "console;verbosity=minimal" --logger "trx" --results-directory .build/test-results || status=$$?; \
+	$(PYTHON) scripts/test-summary.py .build/test-results || status=1; exit $$status
 
 lint:
 	cfn-lint template.yaml
