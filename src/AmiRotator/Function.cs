@@ -29,8 +29,9 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
             throw new FunctionErrorException("InvalidSettings", e.Message);
         }
 
-        var source = new Ec2Region(Ec2ClientFactory.Create(settings.Region, env), settings.Region);
-        var dr = settings.DrRegion is { } drRegion ? new Ec2Region(Ec2ClientFactory.Create(drRegion, env), drRegion) : null;
+        // Clients and their rate buckets live as long as the execution environment, like EC2's own buckets.
+        IEc2Region source = new PacedEc2Region(new Ec2Region(Ec2ClientFactory.Create(settings.Region, env), settings.Region), clock);
+        IEc2Region? dr = settings.DrRegion is { } drRegion ? new PacedEc2Region(new Ec2Region(Ec2ClientFactory.Create(drRegion, env), drRegion), clock) : null;
         log.Info("initialised",
             ("region", settings.Region), ("drRegion", settings.DrRegion), ("backupTag", settings.BackupTag.ToString()),
             ("retention", settings.Retention.ToString()), ("drRetention", settings.DrRetention.ToString()),

@@ -90,12 +90,14 @@ class State:
         # (account, region, client token) -> (parameter fingerprint, image id)
         self.copy_tokens: dict[tuple[str, str, str], tuple[str, str]] = {}
         self.new_image_state = "available"
+        self.image_references_supported = True
 
     def reset(self) -> None:
         with self.lock:
             self.calls.clear()
             self.copy_tokens.clear()
             self.new_image_state = "available"
+            self.image_references_supported = True
 
 
 STATE = State()
@@ -401,6 +403,10 @@ def _describe_image_references(self: EC2Response) -> ActionResult:
     # [API_ImageReference] items: imageId, resourceType (ec2:Instance |
     # ec2:LaunchTemplate | ...), arn.  Only EC2 instances and launch templates
     # exist in this emulator; ssm:Parameter and imagebuilder:* find nothing.
+    if not STATE.image_references_supported:
+        # Knob for the product's fallback: where an endpoint lacks an action, EC2 answers with the common error
+        # [CommonErrors] "InvalidAction: The action or operation requested is not valid."
+        raise EC2ClientError("InvalidAction", "The action DescribeImageReferences is not valid for this web service.")
     image_ids = self._get_param("ImageIds", []) or []
     include_all = bool(self._get_param("IncludeAllResourceTypes", False))
     resource_types = self._get_param("ResourceTypes", []) or []
@@ -646,9 +652,14 @@ class AmiRotatorApp:
                 value = payload.get("newImageState", STATE.new_image_state)
                 if value not in ("available", "pending"):
                     return _json(start_response, 400, {"error": "newImageState must be available or pending"})
+                supported = payload.get("describeImageReferences", STATE.image_references_supported)
+                if not isinstance(supported, bool):
+                    return _json(start_response, 400, {"error": "describeImageReferences must be true or false"})
                 with STATE.lock:
                     STATE.new_image_state = value
-            return _json(start_response, 200, {"newImageState": STATE.new_image_state})
+                    STATE.image_references_supported = supported
+            return _json(start_response, 200, {"newImageState": STATE.new_image_state,
+                                               "describeImageReferences": STATE.image_references_supported})
         match = _STATE_PATH_RE.match(path)
         if match and method == "POST":
             new_state = payload.get("state")

@@ -88,6 +88,66 @@ internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> FindReferencesAsync(IReadOnlyList<string> imageIds, CancellationToken ct)
     {
         var result = imageIds.Distinct(StringComparer.Ordinal).ToDictionary(id => id, _ => new List<string>(), StringComparer.Ordinal);
+        try
+        {
+            await DescribeImageReferencesAsync(result, ct).ConfigureAwait(false);
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode is "InvalidAction" or "UnsupportedOperation")
+        {
+            // Where the endpoint lacks DescribeImageReferences, check the two users that matter most ourselves.
+            foreach (var list in result.Values)
+            {
+                list.Clear();
+            }
+
+            await FindInstanceAndLaunchTemplateUsersAsync(result, ct).ConfigureAwait(false);
+        }
+
+        return result.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)[.. kv.Value.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], StringComparer.Ordinal);
+    }
+
+    private async Task FindInstanceAndLaunchTemplateUsersAsync(Dictionary<string, List<string>> result, CancellationToken ct)
+    {
+        foreach (var chunk in result.Keys.ToArray().Chunk(FilterValuesPerCall))
+        {
+            var instances = new DescribeInstancesRequest
+            {
+                Filters = [new Filter("image-id", [.. chunk]), new Filter("instance-state-name", ["pending", "running", "shutting-down", "stopping", "stopped"])],
+                MaxResults = 1000,
+            };
+            await foreach (var reservation in client.Paginators.DescribeInstances(instances).Reservations.WithCancellation(ct).ConfigureAwait(false))
+            {
+                foreach (var instance in reservation.Instances ?? [])
+                {
+                    if (instance.ImageId is { } id && result.TryGetValue(id, out var list))
+                    {
+                        list.Add($"instance/{instance.InstanceId}");
+                    }
+                }
+            }
+        }
+
+        await foreach (var template in client.Paginators.DescribeLaunchTemplates(new DescribeLaunchTemplatesRequest { MaxResults = 200 }).LaunchTemplates.WithCancellation(ct).ConfigureAwait(false))
+        {
+            var versions = new DescribeLaunchTemplateVersionsRequest
+            {
+                LaunchTemplateId = template.LaunchTemplateId,
+                Filters = [new Filter("image-id", [.. result.Keys])],
+                MaxResults = 200,
+            };
+            await foreach (var version in client.Paginators.DescribeLaunchTemplateVersions(versions).LaunchTemplateVersions.WithCancellation(ct).ConfigureAwait(false))
+            {
+                // Filtered again here: the filter is an optimisation, the check must not depend on it.
+                if (version.LaunchTemplateData?.ImageId is { } id && result.TryGetValue(id, out var list))
+                {
+                    list.Add($"launch-template/{template.LaunchTemplateId}/{version.VersionNumber}");
+                }
+            }
+        }
+    }
+
+    private async Task DescribeImageReferencesAsync(Dictionary<string, List<string>> result, CancellationToken ct)
+    {
         foreach (var chunk in result.Keys.ToArray().Chunk(ReferenceIdsPerCall))
         {
             var request = new DescribeImageReferencesRequest { ImageIds = [.. chunk], IncludeAllResourceTypes = true };
@@ -99,8 +159,6 @@ internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
                 }
             }
         }
-
-        return result.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<string>)[.. kv.Value.Order(StringComparer.Ordinal)], StringComparer.Ordinal);
     }
 
     public async Task<string> CreateImageAsync(BackupAction backup, CancellationToken ct)

@@ -303,6 +303,22 @@ public sealed class MotoPatchTests : IAsyncLifetime
 
     // Patch 7: the call log records every request's SigV4 Region and Action; both resets clear it.
     [Fact]
+    public async Task DescribeImageReferencesKnob_WhenOff_AnswersInvalidActionUntilReset()
+    {
+        using var http = new HttpClient { BaseAddress = _moto.Url };
+        using var off = new StringContent("""{"describeImageReferences":false}""", System.Text.Encoding.UTF8, "application/json");
+        (await http.PostAsync(new Uri("_amirotator/config", UriKind.Relative), off)).EnsureSuccessStatusCode();
+        var request = new DescribeImageReferencesRequest { ImageIds = ["ami-12345678"], IncludeAllResourceTypes = true };
+
+        var error = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.DescribeImageReferencesAsync(request));
+        Assert.Equal("InvalidAction", error.ErrorCode);
+
+        await _moto.ResetAsync();
+        var answer = await _east.DescribeImageReferencesAsync(request);
+        Assert.Empty(answer.ImageReferences ?? []);
+    }
+
+    [Fact]
     public async Task CallLog_RecordsRegionAndActionOfEveryRequest_AndIsClearedByResets()
     {
         await _east.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] });

@@ -1,0 +1,55 @@
+using AmiRotator.Inventory;
+using AmiRotator.Planning;
+
+namespace AmiRotator.Ec2;
+
+/// <summary>
+/// Paces mutating calls at EC2's published per-account, per-Region token buckets (ec2-api-throttling):
+/// CreateImage 50 + 5/s, CopyImage 100 + 1/s, DeregisterImage 100 + 5/s, DeleteSnapshot 100 + 5/s. The SDK's
+/// adaptive retry still handles throttling caused by other callers in the account.
+/// </summary>
+internal sealed class PacedEc2Region(IEc2Region inner, TimeProvider clock) : IEc2Region
+{
+    private readonly TokenBucket createImage = new(50, 5, clock);
+    private readonly TokenBucket copyImage = new(100, 1, clock);
+    private readonly TokenBucket deregisterImage = new(100, 5, clock);
+    private readonly TokenBucket deleteSnapshot = new(100, 5, clock);
+
+    public string Region => inner.Region;
+
+    public Task<IReadOnlyList<Ec2Instance>> ListInstancesAsync(string tagKey, string tagValue, IReadOnlyList<string>? instanceIds, CancellationToken ct) =>
+        inner.ListInstancesAsync(tagKey, tagValue, instanceIds, ct);
+
+    public Task<IReadOnlyList<Ec2Image>> ListOwnedImagesAsync(IReadOnlyList<string>? imageIds, CancellationToken ct) =>
+        inner.ListOwnedImagesAsync(imageIds, ct);
+
+    public Task<IReadOnlyList<Ec2Snapshot>> ListManagedSnapshotsAsync(string accountId, CancellationToken ct) =>
+        inner.ListManagedSnapshotsAsync(accountId, ct);
+
+    public Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> FindReferencesAsync(IReadOnlyList<string> imageIds, CancellationToken ct) =>
+        inner.FindReferencesAsync(imageIds, ct);
+
+    public async Task<string> CreateImageAsync(BackupAction backup, CancellationToken ct)
+    {
+        await createImage.TakeAsync(ct).ConfigureAwait(false);
+        return await inner.CreateImageAsync(backup, ct).ConfigureAwait(false);
+    }
+
+    public async Task<string> CopyImageAsync(CopyAction copy, CancellationToken ct)
+    {
+        await copyImage.TakeAsync(ct).ConfigureAwait(false);
+        return await inner.CopyImageAsync(copy, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<SnapshotOutcome>> DeregisterImageAsync(string imageId, CancellationToken ct)
+    {
+        await deregisterImage.TakeAsync(ct).ConfigureAwait(false);
+        return await inner.DeregisterImageAsync(imageId, ct).ConfigureAwait(false);
+    }
+
+    public async Task DeleteSnapshotAsync(string snapshotId, CancellationToken ct)
+    {
+        await deleteSnapshot.TakeAsync(ct).ConfigureAwait(false);
+        await inner.DeleteSnapshotAsync(snapshotId, ct).ConfigureAwait(false);
+    }
+}
