@@ -46,8 +46,9 @@ build-AmiRotatorFunction:
 	rm -f $(ARTIFACTS_DIR)/*.dbg $(ARTIFACTS_DIR)/*.pdb
 	$(MAKE) --no-print-directory check-glibc BINARY=$(ARTIFACTS_DIR)/bootstrap
 
-bench:
-	@echo "benchmarks arrive with the performance issue" >&2; exit 1
+## bench: measure the real bootstrap against the emulator (init, pass time, Describe calls, peak RSS) into BENCHMARKS.md
+bench: bootstrap
+	scripts/with-moto $(PYTHON) scripts/bench.py --bootstrap $(BOOTSTRAP)
 
 clean:
 	rm -rf .build src/*/bin src/*/obj test/*/bin test/*/obj

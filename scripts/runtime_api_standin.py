@@ -24,6 +24,8 @@ class RuntimeApiStandin:
         self.results = {}
         self.result_ready = threading.Condition()
         self.init_error = None
+        self.first_next = threading.Event()
+        self.first_next_at = None
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -35,6 +37,9 @@ class RuntimeApiStandin:
             def do_GET(self):
                 if self.path != PREFIX + "/runtime/invocation/next":
                     return self._send(404, b'{"errorMessage":"not found"}')
+                if standin.first_next_at is None:
+                    standin.first_next_at = time.monotonic()
+                    standin.first_next.set()
                 request_id, body = standin.events.get()
                 deadline = int((time.time() + standin.timeout_seconds) * 1000)
                 self.send_response(200)

@@ -173,6 +173,26 @@ public sealed class PassAgainstEmulatorTests(MotoServer moto) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Prune_WhenPlanExceedsDeletionBudget_RetiresNothingAndFailsLoudly()
+    {
+        var instance = await moto.SeedInstanceAsync(East, new Dictionary<string, string> { ["Backup"] = "true" });
+        var function = NewFunction(new() { ["RETENTION"] = "keep-last=1", ["MAX_RETIRE_PER_RUN"] = "1", ["DR_REGION"] = "" });
+        for (var i = 0; i < 3; i++)
+        {
+            await InvokeAsync(function, $$"""{"action":"backup","instanceIds":["{{instance}}"]}""");
+            await Task.Delay(1100);
+        }
+
+        await moto.ResetCallsAsync();
+        var error = await Assert.ThrowsAsync<FunctionErrorException>(() => InvokeAsync(function, """{"action":"prune"}"""));
+
+        Assert.Equal("RetireBudgetExceeded", error.ErrorType);
+        Assert.Contains("would retire 2 images but MAX_RETIRE_PER_RUN allows 1", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, (await ImagesAsync(East)).Count);
+        Assert.Equal(0, await MutationCountAsync());
+    }
+
+    [Fact]
     public async Task Backup_WhenOnDemandForUntaggedAndMissingInstances_BacksUpTheRealOneAndFailsLoudly()
     {
         var untagged = await moto.SeedInstanceAsync(East, new Dictionary<string, string>());
