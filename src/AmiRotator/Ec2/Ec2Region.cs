@@ -163,20 +163,13 @@ internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
 
     public async Task<string> CreateImageAsync(BackupAction backup, CancellationToken ct)
     {
-        var tags = backup.Tags.Select(kv => new Tag(kv.Key, kv.Value)).ToList();
         var request = new CreateImageRequest
         {
             InstanceId = backup.InstanceId,
             Name = backup.Name,
             Description = backup.Description,
             NoReboot = backup.NoReboot,
-            // Image and snapshots are tagged in the same call: no untagged window, and the IAM policy can require
-            // the managed tag on creation.
-            TagSpecifications =
-            [
-                new TagSpecification { ResourceType = ResourceType.Image, Tags = tags },
-                new TagSpecification { ResourceType = ResourceType.Snapshot, Tags = tags },
-            ],
+            TagSpecifications = ImageAndSnapshotTags(backup.Tags),
         };
         try
         {
@@ -191,7 +184,6 @@ internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
 
     public async Task<string> CopyImageAsync(CopyAction copy, CancellationToken ct)
     {
-        var tags = copy.Tags.Select(kv => new Tag(kv.Key, kv.Value)).ToList();
         var request = new CopyImageRequest
         {
             SourceImageId = copy.SourceImageId,
@@ -199,11 +191,7 @@ internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
             Name = copy.Name,
             Description = copy.Description,
             ClientToken = copy.ClientToken,
-            TagSpecifications =
-            [
-                new TagSpecification { ResourceType = ResourceType.Image, Tags = tags },
-                new TagSpecification { ResourceType = ResourceType.Snapshot, Tags = tags },
-            ],
+            TagSpecifications = ImageAndSnapshotTags(copy.Tags),
         };
         if (copy.KmsKeyId is { } key)
         {
@@ -242,6 +230,20 @@ internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
         {
             throw new SnapshotInUseException(snapshotId);
         }
+    }
+
+    /// <summary>
+    /// Image and snapshots are tagged in the creating call itself: no untagged window, and the IAM policy can
+    /// require the managed tag on creation.
+    /// </summary>
+    private static List<TagSpecification> ImageAndSnapshotTags(IReadOnlyDictionary<string, string> tags)
+    {
+        var list = tags.Select(kv => new Tag(kv.Key, kv.Value)).ToList();
+        return
+        [
+            new TagSpecification { ResourceType = ResourceType.Image, Tags = list },
+            new TagSpecification { ResourceType = ResourceType.Snapshot, Tags = list },
+        ];
     }
 
     private Ec2Image ToImage(Image image) => new(
