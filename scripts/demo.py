@@ -83,8 +83,9 @@ def main():
 
     step("Seeding the EC2 emulator")
     _, east = seed(EAST, [("web-1", True), ("web-2", True), ("scratch", False)])
+    ec2(EAST).create_tags(Resources=[east["web-2"]], Tags=[{"Key": "ami-rotator:retention", "Value": "keep-last=1"}])
     _, west = seed(WEST, [("db-1", True), ("build-box", False)])
-    print("  %s: %s" % (EAST, ", ".join("%s %s%s" % (k, v, "" if k != "scratch" else " (no Backup tag)") for k, v in east.items())))
+    print("  %s: %s" % (EAST, ", ".join("%s %s%s" % (k, v, {"scratch": " (no Backup tag)", "web-2": " (ami-rotator:retention=keep-last=1)"}.get(k, "")) for k, v in east.items())))
     print("  %s: %s" % (WEST, ", ".join("%s %s%s" % (k, v, "" if k != "build-box" else " (no Backup tag)") for k, v in west.items())))
 
     common = {"AWS_ENDPOINT_URL": os.environ["AMIROTATOR_MOTO_URL"], "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
@@ -110,6 +111,9 @@ def main():
                 body = show_result("delivery %d" % attempt, function.invoke(dict(scheduled_event, region=region)))
                 created += body.get("created", [])
                 failures += len(body.get("failures", []))
+                if attempt == 2:
+                    for reason in sorted({s["reason"].split(" (")[0].split(" ami-rotator-")[0] for s in body.get("skipped", [])}):
+                        print("    skipped: %s" % reason)
             for entry in created:
                 print("    created %s %s (pending)" % (entry["imageId"], entry["name"]))
 
@@ -124,6 +128,19 @@ def main():
                     for copy in body.get("copied", []):
                         print("    copied %s -> %s in %s (a redelivered event finds the copy and does nothing)" % (copy["sourceImageId"], copy["imageId"], copy["region"]))
                         moto("/_amirotator/images/%s/state" % copy["imageId"], {"state": "available"})
+
+        step("The next night in %s (images turn available at once now): back up, copy, then prune for real" % EAST)
+        moto("/_amirotator/config", {"newImageState": "available"})
+        body = show_result("2026-11-27 schedule", functions[EAST].invoke(dict(scheduled_event, region=EAST, time="2026-11-27T03:00:00Z")))
+        failures += len(body.get("failures", []))
+        body = show_result("copy sweep", functions[EAST].invoke({"action": "copy"}))
+        failures += len(body.get("failures", []))
+        body = show_result("prune", functions[EAST].invoke({"action": "prune"}))
+        failures += len(body.get("failures", []))
+        for entry in body.get("retired", []):
+            print("    retired %s in %s (%s): %s" % (entry["imageId"], entry["region"], entry["instanceId"], ", ".join(entry["reasons"])))
+        for entry in body.get("deletedSnapshots", []):
+            print("    deleted snapshot %s in %s: %s" % (entry["snapshotId"], entry["region"], entry["reason"]))
 
         step("Prune dry run in %s: every decision with its reasons" % EAST)
         body = show_result("prune dry run", functions[EAST].invoke({"action": "prune", "dryRun": True}))

@@ -60,7 +60,7 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
         {
             RequestKind.Report => await pass.ReportAsync(request, accountId, ct).ConfigureAwait(false),
             RequestKind.ImageStateChange => await OnImageStateChangeAsync(pass, request, accountId, context, ct).ConfigureAwait(false),
-            _ => await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct).ConfigureAwait(false),
+            _ => await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct, context.RequestId).ConfigureAwait(false),
         };
 
         var json = JsonSerializer.SerializeToUtf8Bytes(summary, JsonContext.Readable.Summary);
@@ -100,7 +100,7 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
                     return Note("DR_REGION is empty; no copies are made");
                 }
 
-                return await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct).ConfigureAwait(false);
+                return await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct, context.RequestId).ConfigureAwait(false);
 
             case ImageStates.Failed:
                 var failed = (await source.ListOwnedImagesAsync([change.ImageId], ct).ConfigureAwait(false)).FirstOrDefault();

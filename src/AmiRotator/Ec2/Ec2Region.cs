@@ -40,7 +40,8 @@ internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
 
     public async Task<IReadOnlyList<Ec2Image>> ListOwnedImagesAsync(IReadOnlyList<string>? imageIds, CancellationToken ct)
     {
-        var request = new DescribeImagesRequest { Owners = ["self"], IncludeDeprecated = true };
+        // Disabled images still hold their snapshots; without IncludeDisabled their snapshots would look orphaned.
+        var request = new DescribeImagesRequest { Owners = ["self"], IncludeDeprecated = true, IncludeDisabled = true };
         if (imageIds is not null)
         {
             request.ImageIds = [.. imageIds];
@@ -212,8 +213,16 @@ internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
 
     public async Task<IReadOnlyList<SnapshotOutcome>> DeregisterImageAsync(string imageId, CancellationToken ct)
     {
-        var response = await client.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId, DeleteAssociatedSnapshots = true }, ct).ConfigureAwait(false);
-        return [.. (response.DeleteSnapshotResults ?? []).Select(r => new SnapshotOutcome(r.SnapshotId, r.ReturnCode?.Value ?? "unknown"))];
+        try
+        {
+            var response = await client.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId, DeleteAssociatedSnapshots = true }, ct).ConfigureAwait(false);
+            return [.. (response.DeleteSnapshotResults ?? []).Select(r => new SnapshotOutcome(r.SnapshotId, r.ReturnCode?.Value ?? "unknown"))];
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Unavailable")
+        {
+            // An overlapping pass retired it first: the outcome we wanted. Its snapshots are checked by the caller.
+            return [];
+        }
     }
 
     public async Task DeleteSnapshotAsync(string snapshotId, CancellationToken ct)

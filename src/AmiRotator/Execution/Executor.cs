@@ -64,7 +64,10 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
         }
         catch (DuplicateImageNameException)
         {
-            Add(skipped, new SkipEntry(copy.SourceImageId, copy.DestinationRegion, copy.InstanceId, $"a copy named {copy.Name} already exists in {copy.DestinationRegion}"));
+            // Retry names are unique per failed copy and racing passes share the ClientToken, so a taken name means
+            // an image we did not expect holds it: the backup would never reach the DR Region unless someone looks.
+            Add(failures, new FailureEntry(copy.SourceImageId, copy.DestinationRegion, copy.InstanceId, "copy",
+                $"an image named {copy.Name} already exists in {copy.DestinationRegion} but is not a copy in progress of {copy.SourceImageId}"));
         }
     }
 

@@ -14,13 +14,13 @@ namespace AmiRotator.Execution;
 /// </summary>
 internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Region? dr, TimeProvider clock, Log log)
 {
-    public async Task<Summary> RunAsync(Request request, string accountId, Func<TimeSpan> timeLeft, CancellationToken ct)
+    public async Task<Summary> RunAsync(Request request, string accountId, Func<TimeSpan> timeLeft, CancellationToken ct, string? requestId = null)
     {
         var now = clock.GetUtcNow();
-        var scope = ScopeFor(request, now);
+        var scope = ScopeFor(request, now) with { RequestId = requestId };
         var onDemand = scope.OnDemand;
         var needs = new ReadNeeds(
-            Instances: scope.Backup || scope.Prune,
+            Instances: scope.Backup || scope.Prune || scope.Copy,
             Snapshots: scope.Prune,
             Dr: settings.DrRegion is not null && (scope.Copy || scope.Prune),
             InstanceIds: onDemand ? request.InstanceIds : null,
@@ -56,20 +56,22 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
                 Retired: [.. plan.Retirements.Select(r => new ImageEntry(r.ImageId, r.Region, r.InstanceId, r.Name, CreationDate: Iso(r.CreationDate), Reasons: r.Reasons))],
                 DeletedSnapshots: [.. plan.Retirements.SelectMany(r => r.SnapshotIds.Select(s => new SnapshotEntry(s, r.Region, r.ImageId, r.InstanceId, "deleted with its image unless another image uses it")))
                     .Concat(plan.SnapshotDeletions.Select(s => new SnapshotEntry(s.SnapshotId, s.Region, null, s.InstanceId, s.Reason)))],
-                Kept: kept,
+                Kept: Summary.Cap(kept),
                 Skipped: planSkips,
                 Failures: planFailures,
-                BudgetExceeded: plan.BudgetExceeded);
+                BudgetExceeded: plan.BudgetExceeded,
+                KeptTotal: kept.Count);
         }
 
         var outcome = await new Executor(settings, source, dr, timeLeft, log).ExecuteAsync(plan, inventory, ct).ConfigureAwait(false);
         return new Summary(
             action, DryRun: false, settings.Region, settings.DrRegion, scheduled,
             outcome.Created, outcome.Copied, outcome.Retired, outcome.DeletedSnapshots,
-            kept,
+            Summary.Cap(kept),
             [.. planSkips, .. outcome.Skipped],
             [.. planFailures, .. outcome.Failures],
-            plan.BudgetExceeded);
+            plan.BudgetExceeded,
+            KeptTotal: kept.Count);
     }
 
     /// <summary>The <c>report</c> action: every protected instance's newest available backup in each Region.</summary>
@@ -100,7 +102,8 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
                     checkedIds[id] = arns;
                 }
             }
-            catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or HttpRequestException)
+            catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException
+                                           or TaskCanceledException && !ct.IsCancellationRequested)
             {
                 // Without an answer every candidate counts as in use: keeping an image costs cents, losing one costs a restore.
                 unavailable = $"DescribeImageReferences failed in {group.Key}: {e.Message}";

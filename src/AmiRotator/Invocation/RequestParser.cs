@@ -37,7 +37,8 @@ internal static partial class RequestParser
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = MaxDepth });
+            // Duplicate keys are refused: with "last one wins", {"dryRun":true,"dryRun":false} would run for real.
+            doc = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = MaxDepth, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
@@ -68,6 +69,13 @@ internal static partial class RequestParser
 
     private static Request ParseEventBridge(JsonElement root, JsonElement source)
     {
+        if (root.TryGetProperty("action", out _))
+        {
+            throw new InvalidRequestException("InvalidField", "An EventBridge event ('source' is set) takes no 'action'; send either an event or {\"action\":...}.");
+        }
+
+        // A preview of a scheduled pass is asked for by adding "dryRun": true to the event itself.
+        var dryRun = ParseDryRun(root);
         var detailType = root.TryGetProperty("detail-type", out var dt) && dt.ValueKind == JsonValueKind.String ? dt.GetString() : null;
         var src = source.ValueKind == JsonValueKind.String ? source.GetString() : null;
 
@@ -78,7 +86,7 @@ internal static partial class RequestParser
                 throw new InvalidRequestException("InvalidScheduledEvent", "The Scheduled Event has no 'time'; expected an ISO 8601 UTC time such as \"2026-11-26T03:00:00Z\".");
             }
 
-            return new Request(RequestKind.Run, DryRun: false, ScheduledTime: ParseTime("time", time.GetString()!, "InvalidScheduledEvent"));
+            return new Request(RequestKind.Run, dryRun, ScheduledTime: ParseTime("time", time.GetString()!, "InvalidScheduledEvent"));
         }
 
         if (src == "aws.ec2" && detailType == "EC2 AMI State Change")
@@ -102,7 +110,7 @@ internal static partial class RequestParser
 
             var region = root.TryGetProperty("region", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
             var error = detail.TryGetProperty("ErrorMessage", out var em) && em.ValueKind == JsonValueKind.String ? em.GetString() : null;
-            return new Request(RequestKind.ImageStateChange, DryRun: false, ImageEvent: new ImageStateChange(imageId, state, region, error));
+            return new Request(RequestKind.ImageStateChange, dryRun, ImageEvent: new ImageStateChange(imageId, state, region, error));
         }
 
         throw new InvalidRequestException("UnsupportedEvent", $"Events with source '{Truncate(src ?? source.ToString())}' and detail-type '{Truncate(detailType ?? "")}' are not handled; {Accepted}.");
@@ -130,16 +138,7 @@ internal static partial class RequestParser
             _ => throw new InvalidRequestException("UnknownAction", $"Unknown action {(action is null ? actionElement.ValueKind.ToString().ToLowerInvariant() : $"'{Truncate(action)}'")}; accepted actions: run, backup, copy, prune, report."),
         };
 
-        var dryRun = false;
-        if (root.TryGetProperty("dryRun", out var dry))
-        {
-            dryRun = dry.ValueKind switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw new InvalidRequestException("InvalidField", $"'dryRun' must be true or false, not a JSON {Describe(dry.ValueKind)}."),
-            };
-        }
+        var dryRun = ParseDryRun(root);
 
         IReadOnlyList<string>? instanceIds = null;
         if (root.TryGetProperty("instanceIds", out var ids))
@@ -169,6 +168,14 @@ internal static partial class RequestParser
 
         return new Request(kind, dryRun, instanceIds, scheduled);
     }
+
+    private static bool ParseDryRun(JsonElement root) =>
+        !root.TryGetProperty("dryRun", out var dry) ? false : dry.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new InvalidRequestException("InvalidField", $"'dryRun' must be true or false, not a JSON {Describe(dry.ValueKind)}."),
+        };
 
     private static string[] ParseInstanceIds(JsonElement ids)
     {

@@ -16,8 +16,14 @@ internal static class BackupNaming
     public static string Scheduled(string instanceId, DateTimeOffset scheduledTime) =>
         $"{Prefix}-{instanceId}-{scheduledTime.UtcDateTime.ToString("yyyyMMdd'T'HHmm'Z'", CultureInfo.InvariantCulture)}";
 
-    public static string OnDemand(string instanceId, DateTimeOffset invokedAt) =>
-        $"{Prefix}-{instanceId}-{invokedAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}-manual";
+    /// <summary>
+    /// An on-demand backup's name. With a request id it is derived from it alone, so Lambda's retry of the same
+    /// asynchronous invocation (same request id) finds the backup instead of making a second one.
+    /// </summary>
+    public static string OnDemand(string instanceId, DateTimeOffset invokedAt, string? requestId = null) =>
+        requestId is null
+            ? $"{Prefix}-{instanceId}-{invokedAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}-manual"
+            : $"{Prefix}-{instanceId}-manual-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(requestId)))[..12]}";
 
     /// <summary>The scheduled time truncated to the minute, as written into the <c>ami-rotator:scheduled-time</c> tag.</summary>
     public static string TimeTag(DateTimeOffset time) =>

@@ -11,7 +11,8 @@ internal sealed record PassScope(
     DateTimeOffset Now,
     DateTimeOffset? ScheduledTime = null,
     IReadOnlySet<string>? InstanceIds = null,
-    IReadOnlySet<string>? ImageIds = null)
+    IReadOnlySet<string>? ImageIds = null,
+    string? RequestId = null)
 {
     /// <summary>An on-demand backup names exactly its instances, tagged or not, and is named to the second.</summary>
     public bool OnDemand => Backup && !Copy && !Prune && InstanceIds is not null;

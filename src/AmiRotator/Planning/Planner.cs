@@ -41,7 +41,7 @@ internal static class Planner
 
         if (scope.Copy)
         {
-            PlanCopies(settings, inventory, scope, copies, skipped);
+            PlanCopies(settings, inventory, scope, copies, skipped, failures);
         }
 
         if (scope.Prune)
@@ -52,12 +52,21 @@ internal static class Planner
                 PlanRetention(settings, inventory, scope, references, dr, isDr: true, candidates, kept, failures);
             }
 
-            var budget = settings.MaxRetirePerRun ?? AutoBudget(inventory, settings);
-            if (candidates.Count > budget)
+            var overBudget = new List<string>();
+            foreach (var region in candidates.GroupBy(c => c.Region, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var budget = settings.MaxRetirePerRun ?? AutoBudget(region.Key == inventory.Source.Region ? inventory.Source : inventory.Dr!, settings, inventory.AccountId, region.Key != inventory.Source.Region);
+                if (region.Count() > budget)
+                {
+                    overBudget.Add($"{region.Count()} images in {region.Key} but MAX_RETIRE_PER_RUN allows {budget}");
+                }
+            }
+
+            if (overBudget.Count > 0)
             {
                 budgetExceeded =
-                    $"The plan would retire {candidates.Count} images but MAX_RETIRE_PER_RUN allows {budget}" +
-                    $"{(settings.MaxRetirePerRun is null ? " (auto: 10 + 2 per instance with backups, per Region)" : "")}; " +
+                    $"The plan would retire {string.Join(" and ", overBudget)}" +
+                    $"{(settings.MaxRetirePerRun is null ? " (auto: 10 + 2 per instance with backups in that Region)" : "")}; " +
                     "nothing was retired. Check RETENTION/DR_RETENTION and ami-rotator:retention tags, then raise MAX_RETIRE_PER_RUN for one run if the plan is right.";
                 kept.AddRange(candidates.Select(c => new KeepDecision(c.ImageId, c.Region, c.InstanceId, c.CreationDate, ["deletion budget exceeded"])));
             }
@@ -76,30 +85,19 @@ internal static class Planner
         return new Plan(backups, copies, retirements, snapshotDeletions, kept, skipped, failures, budgetExceeded, candidates);
     }
 
-    /// <summary>The default deletion budget: a normal night retires about one image per instance and Region.</summary>
-    public static int AutoBudget(Inventory.Inventory inventory, Settings settings)
-    {
-        var regions = new[] { (inventory.Source, false), (inventory.Dr, true) };
-        var total = 0;
-        foreach (var (region, isDr) in regions)
-        {
-            if (region is null)
-            {
-                continue;
-            }
-
-            var instances = OwnedBackups(region, settings, inventory.AccountId, isDr)
-                .Select(i => i.InstanceId).Where(i => i is not null).Distinct(StringComparer.Ordinal).Count();
-            total += 10 + (2 * instances);
-        }
-
-        return total;
-    }
+    /// <summary>The default deletion budget of a Region: a normal night retires about one image per instance there.</summary>
+    public static int AutoBudget(RegionInventory region, Settings settings, string accountId, bool isDr) =>
+        10 + (2 * OwnedBackups(region, settings, accountId, isDr).Select(i => i.InstanceId).Where(i => i is not null).Distinct(StringComparer.Ordinal).Count());
 
     private static void PlanBackups(Settings settings, Inventory.Inventory inventory, PassScope scope, List<BackupAction> backups, List<Skip> skipped, List<Failure> failures)
     {
         var region = inventory.Source.Region;
-        var namesTaken = inventory.Source.Images.ToDictionary(i => i.Name, StringComparer.Ordinal);
+        var namesTaken = new Dictionary<string, Ec2Image>(StringComparer.Ordinal);
+        foreach (var image in inventory.Source.Images.Where(i => i.State != ImageStates.Deregistered))
+        {
+            namesTaken.TryAdd(image.Name, image);
+        }
+
         var byId = inventory.Instances.ToDictionary(i => i.InstanceId, StringComparer.Ordinal);
 
         IEnumerable<Ec2Instance> targets;
@@ -135,7 +133,7 @@ internal static class Planner
             }
 
             var time = scope.ScheduledTime ?? scope.Now;
-            var name = scope.OnDemand ? BackupNaming.OnDemand(instance.InstanceId, scope.Now) : BackupNaming.Scheduled(instance.InstanceId, time);
+            var name = scope.OnDemand ? BackupNaming.OnDemand(instance.InstanceId, scope.Now, scope.RequestId) : BackupNaming.Scheduled(instance.InstanceId, time);
             if (namesTaken.TryGetValue(name, out var existing))
             {
                 skipped.Add(new Skip(instance.InstanceId, region, instance.InstanceId, $"backup {name} already exists ({existing.ImageId}, {existing.State})"));
@@ -164,7 +162,7 @@ internal static class Planner
         }
     }
 
-    private static void PlanCopies(Settings settings, Inventory.Inventory inventory, PassScope scope, List<CopyAction> copies, List<Skip> skipped)
+    private static void PlanCopies(Settings settings, Inventory.Inventory inventory, PassScope scope, List<CopyAction> copies, List<Skip> skipped, List<Failure> failures)
     {
         if (settings.DrRegion is not { } drRegion || inventory.Dr is not { } dr)
         {
@@ -182,7 +180,9 @@ internal static class Planner
         var inFlight = dr.Images.Count(i => i.IsManaged && i.IsPending);
         var slots = Math.Max(0, settings.MaxCopiesInFlight - inFlight);
 
-        var sources = OwnedBackups(source, settings, inventory.AccountId, isDr: false)
+        var owned = OwnedBackups(source, settings, inventory.AccountId, isDr: false).ToList();
+        var wanted = WantedInDr(settings, inventory, owned);
+        var sources = owned
             .Where(i => scope.ImageIds is null || scope.ImageIds.Contains(i.ImageId))
             .Where(i => scope.InstanceIds is null || (i.InstanceId is not null && scope.InstanceIds.Contains(i.InstanceId)))
             .OrderByDescending(i => i.CreationDate).ThenBy(i => i.ImageId, StringComparer.Ordinal);
@@ -190,8 +190,28 @@ internal static class Planner
         foreach (var image in sources)
         {
             var existing = copiesBySource.GetValueOrDefault(image.ImageId) ?? [];
-            if (existing.Any(c => !c.IsFailed))
+            if (existing.Any(IsHealthyCopy))
             {
+                continue;
+            }
+
+            if (image.IsAvailable && wanted.GetValueOrDefault(image.ImageId) is { } notWanted)
+            {
+                // Copying what DR retention would retire (or what the source is about to retire) would copy and
+                // retire the same backup night after night.
+                if (scope.ImageIds is not null)
+                {
+                    skipped.Add(new Skip(image.ImageId, source.Region, image.InstanceId, notWanted));
+                }
+
+                continue;
+            }
+
+            var failedCopies = existing.Count(c => c.IsFailed);
+            if (failedCopies >= MaxCopyAttempts)
+            {
+                failures.Add(new Failure(image.ImageId, drRegion, image.InstanceId,
+                    $"{failedCopies} copies of {image.ImageId} to {drRegion} failed; not retried again (check DR_KMS_KEY_ID and the key policy); pin or deregister the failed copies to retry"));
                 continue;
             }
 
@@ -225,13 +245,13 @@ internal static class Planner
             }
 
             tags[ManagedTags.BackupTime] = image.CreationDate.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
-            var failedCount = existing.Count(c => c.IsFailed);
             copies.Add(new CopyAction(
                 image.ImageId,
                 source.Region,
                 drRegion,
                 image.InstanceId,
-                failedCount == 0 ? image.Name : $"{image.Name}-retry{failedCount}",
+                // A retry is named after the copy that failed, so a second failure can never collide with the first.
+                lastFailed is null ? image.Name : $"{image.Name}-retry-{lastFailed.ImageId["ami-".Length..]}",
                 $"AmiRotator DR copy of {image.ImageId} from {source.Region}",
                 BackupNaming.CopyToken(image.ImageId, drRegion, settings.DrKmsKeyId, lastFailed?.ImageId),
                 settings.DrKmsKeyId,
@@ -255,9 +275,13 @@ internal static class Planner
         var owned = OwnedBackups(region, settings, inventory.AccountId, isDr)
             .Where(i => scope.InstanceIds is null || (i.InstanceId is not null && scope.InstanceIds.Contains(i.InstanceId)));
 
-        // A DR copy whose retry has not started yet is the only trace of the failure the copy step needs.
+        // A failed DR copy whose retry has not started yet is the only trace of the failure the copy step needs,
+        // as long as its source is still there to retry from.
         var goodCopySources = isDr
-            ? region.Images.Where(i => i.IsManaged && !i.IsFailed && i.SourceImageId is not null).Select(i => i.SourceImageId!).ToHashSet(StringComparer.Ordinal)
+            ? region.Images.Where(i => i.IsManaged && IsHealthyCopy(i) && i.SourceImageId is not null).Select(i => i.SourceImageId!).ToHashSet(StringComparer.Ordinal)
+            : [];
+        var liveSources = isDr
+            ? inventory.Source.Images.Where(i => i.IsAvailable).Select(i => i.ImageId).ToHashSet(StringComparer.Ordinal)
             : [];
 
         foreach (var group in owned.GroupBy(i => i.InstanceId ?? "").OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -269,17 +293,12 @@ internal static class Planner
                 continue;
             }
 
-            var policy = isDr ? settings.DrRetention : settings.Retention;
-            if (instances.GetValueOrDefault(instanceId)?.RetentionOverride is { } overrideText)
+            var policy = PolicyFor(settings, instances.GetValueOrDefault(instanceId), isDr, out var error);
+            if (policy is null)
             {
-                if (!RetentionPolicy.TryParse(overrideText, out var overridePolicy, out var error))
-                {
-                    failures.Add(new Failure(instanceId, region.Region, instanceId, $"{RetentionScope}: tag {ManagedTags.Retention}='{overrideText}' on {instanceId} is invalid ({error}); its backups were all kept"));
-                    kept.AddRange(group.Select(i => Keep(i, "invalid retention override")));
-                    continue;
-                }
-
-                policy = overridePolicy!;
+                failures.Add(new Failure(instanceId, region.Region, instanceId, $"{RetentionScope}: {error}; its backups were all kept"));
+                kept.AddRange(group.Select(i => Keep(i, "invalid retention override")));
+                continue;
             }
 
             // Without a creation date an image can't be placed in time, so retention can't judge it.
@@ -334,7 +353,7 @@ internal static class Planner
                 {
                     kept.Add(Keep(image, "pinned"));
                 }
-                else if (image.IsFailed && isDr && !goodCopySources.Contains(image.SourceImageId ?? ""))
+                else if (image.IsFailed && isDr && !goodCopySources.Contains(image.SourceImageId ?? "") && liveSources.Contains(image.SourceImageId ?? ""))
                 {
                     kept.Add(Keep(image, "failed copy; kept until its retry copy exists"));
                 }
@@ -348,6 +367,68 @@ internal static class Planner
                 }
             }
         }
+    }
+
+    private const int MaxCopyAttempts = 3;
+
+    private static bool IsHealthyCopy(Ec2Image copy) => copy.IsPending || copy.IsAvailable;
+
+    /// <summary>The policy of an instance in a Region: its override tag, else the setting. Null (with why) when the tag is invalid.</summary>
+    private static RetentionPolicy? PolicyFor(Settings settings, Ec2Instance? instance, bool isDr, out string? error)
+    {
+        error = null;
+        if (instance?.RetentionOverride is not { } overrideText)
+        {
+            return isDr ? settings.DrRetention : settings.Retention;
+        }
+
+        if (RetentionPolicy.TryParse(overrideText, out var policy, out var parseError))
+        {
+            return policy;
+        }
+
+        error = $"tag {ManagedTags.Retention}='{overrideText}' on {instance.InstanceId} is invalid ({parseError})";
+        return null;
+    }
+
+    /// <summary>
+    /// Why each available source backup should NOT be copied (absent: copy it). A backup is wanted in the DR Region
+    /// when the DR policy, applied to the instance's source backups, keeps it, and the source policy keeps it too
+    /// (or it is pinned): anything else would be copied only to be retired, night after night.
+    /// </summary>
+    private static Dictionary<string, string> WantedInDr(Settings settings, Inventory.Inventory inventory, IReadOnlyList<Ec2Image> sourceBackups)
+    {
+        var instances = inventory.Instances.ToDictionary(i => i.InstanceId, StringComparer.Ordinal);
+        var notWanted = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var group in sourceBackups.Where(i => i.IsAvailable && i.InstanceId is not null).GroupBy(i => i.InstanceId!, StringComparer.Ordinal))
+        {
+            var instance = instances.GetValueOrDefault(group.Key);
+            var drPolicy = PolicyFor(settings, instance, isDr: true, out _);
+            var sourcePolicy = PolicyFor(settings, instance, isDr: false, out _);
+            if (drPolicy is null || sourcePolicy is null)
+            {
+                continue; // an invalid override is reported by retention; copying stays the safe default
+            }
+
+            var points = group.OrderByDescending(i => i.BackupTime).ThenBy(i => i.ImageId, StringComparer.Ordinal)
+                .Select(i => new BackupPoint(i.ImageId, i.BackupTime)).ToList();
+            var byId = group.ToDictionary(i => i.ImageId, StringComparer.Ordinal);
+            var keptInDr = RetentionEngine.Apply(points, drPolicy, settings.RetentionTimeZone).Where(d => d.Keep).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+            var keptAtSource = RetentionEngine.Apply(points, sourcePolicy, settings.RetentionTimeZone).Where(d => d.Keep).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (var point in points)
+            {
+                if (!keptInDr.Contains(point.Id))
+                {
+                    notWanted[point.Id] = $"not copied: DR retention {drPolicy} would not keep it";
+                }
+                else if (!keptAtSource.Contains(point.Id) && !byId[point.Id].IsPinned)
+                {
+                    notWanted[point.Id] = $"not copied: retention {sourcePolicy} retires it in {inventory.Source.Region}";
+                }
+            }
+        }
+
+        return notWanted;
     }
 
     private static string? InUse(ImageReferences? references, string imageId)
@@ -409,7 +490,15 @@ internal static class Planner
             i.IsManaged
             && i.OwnerId == accountId
             && (isDr ? i.IsCopy && i.SourceRegion == settings.Region : !i.IsCopy)
-            && i.State != ImageStates.Deregistered);
+            && i.State != ImageStates.Deregistered
+            && HasOurName(i));
+
+    /// <summary>
+    /// Tags can be copied by anyone (copy-image --copy-image-tags), names can't collide: an image is one of our
+    /// backups only if it also carries the name we give backups of that instance.
+    /// </summary>
+    private static bool HasOurName(Ec2Image image) =>
+        image.InstanceId is null || image.Name.StartsWith($"{BackupNaming.Prefix}-{image.InstanceId}-", StringComparison.Ordinal);
 
     private static KeepDecision Keep(Ec2Image image, string reason) =>
         new(image.ImageId, image.Region, image.InstanceId, image.BackupTime, [reason]);

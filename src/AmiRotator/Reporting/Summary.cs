@@ -44,4 +44,14 @@ internal sealed record Summary(
     IReadOnlyList<FailureEntry> Failures,
     string? BudgetExceeded = null,
     IReadOnlyList<RecoveryPoint>? RecoveryPoints = null,
-    string? Message = null);
+    string? Message = null,
+    int? KeptTotal = null)
+{
+    /// <summary>
+    /// At most this many keep decisions go into the response: a large fleet keeps tens of thousands of images,
+    /// which would pass Lambda's 6 MB response and CloudWatch's 256 KB event limits. Each one is logged anyway.
+    /// </summary>
+    public const int MaxKeptListed = 500;
+
+    public static IReadOnlyList<ImageEntry> Cap(IReadOnlyList<ImageEntry> kept) => kept.Count <= MaxKeptListed ? kept : [.. kept.Take(MaxKeptListed)];
+}

@@ -29,7 +29,7 @@ public sealed class InUseTests(MotoServer moto) : IAsyncLifetime
         Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "test");
         Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", "test");
         var function = Function.Create(k => env.GetValueOrDefault(k), TimeProvider.System, new Log(TextWriter.Null, TimeProvider.System));
-        var context = new InvocationContext("r", DateTimeOffset.MaxValue, "arn:aws:lambda:us-east-1:123456789012:function:f", null);
+        var context = new InvocationContext(Guid.NewGuid().ToString(), DateTimeOffset.MaxValue, "arn:aws:lambda:us-east-1:123456789012:function:f", null);
         return JsonDocument.Parse(await function.HandleAsync(Encoding.UTF8.GetBytes(payload), context, CancellationToken.None)).RootElement.Clone();
     }
 
@@ -40,6 +40,7 @@ public sealed class InUseTests(MotoServer moto) : IAsyncLifetime
         for (var i = 0; i < 3; i++)
         {
             var run = await InvokeAsync($$"""{"action":"backup","instanceIds":["{{instance}}"]}""");
+            Assert.True(run.GetProperty("created").GetArrayLength() == 1, run.ToString());
             images.Add(run.GetProperty("created")[0].GetProperty("imageId").GetString()!);
             await Task.Delay(1100); // CreationDate has one-second resolution
         }

@@ -23,6 +23,14 @@ public sealed class RequestParserTests
     }
 
     [Fact]
+    public void Parse_WhenScheduledEventCarriesDryRun_HonoursIt()
+    {
+        var request = Parse("""{"detail-type":"Scheduled Event","source":"aws.events","time":"2026-11-26T03:00:00Z","dryRun":true}""");
+        Assert.Equal(RequestKind.Run, request.Kind);
+        Assert.True(request.DryRun);
+    }
+
+    [Fact]
     public void Parse_WhenSchedulerInput_UsesScheduledTime()
     {
         var request = Parse("""{"action":"run","scheduledTime":"2026-11-26T03:00:00+01:00"}""");
@@ -88,6 +96,10 @@ public sealed class RequestParserTests
     [InlineData("{\"source\":\"aws.ec2\",\"detail-type\":\"EC2 AMI State Change\",\"detail\":{\"State\":\"available\"}}", "InvalidImageEvent", "no valid detail.ImageId")]
     [InlineData("{\"source\":\"aws.ec2\",\"detail-type\":\"EC2 AMI State Change\"}", "InvalidImageEvent", "no 'detail' object")]
     [InlineData("{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\"}", "UnsupportedEvent", "are not handled")]
+    [InlineData("{\"action\":\"prune\",\"dryRun\":true,\"dryRun\":false}", "InvalidPayload", "not valid JSON")]
+    [InlineData("{\"action\":\"report\",\"action\":\"prune\"}", "InvalidPayload", "not valid JSON")]
+    [InlineData("{\"source\":\"aws.events\",\"detail-type\":\"Scheduled Event\",\"time\":\"2026-11-26T03:00:00Z\",\"action\":\"prune\"}", "InvalidField", "takes no 'action'")]
+    [InlineData("{\"source\":\"aws.events\",\"detail-type\":\"Scheduled Event\",\"time\":\"2026-11-26T03:00:00Z\",\"dryRun\":\"yes\"}", "InvalidField", "'dryRun' must be true or false")]
     public void Parse_WhenBadInput_RefusesWithTypeAndMessage(string payload, string errorType, string messageFragment)
     {
         var error = Refused(payload);
