@@ -16,6 +16,8 @@ namespace AmiRotator;
 /// </summary>
 internal sealed class Function(Settings settings, IEc2Region source, IEc2Region? dr, TimeProvider clock, Log log) : IInvocationHandler
 {
+    private static readonly TimeSpan DeadlineReserve = TimeSpan.FromSeconds(5);
+
     /// <summary>Init: validate settings (throwing <see cref="FunctionErrorException"/> "InvalidSettings") and build the clients.</summary>
     public static Function Create(Func<string, string?> env, TimeProvider clock, Log log)
     {
@@ -55,13 +57,28 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
             ?? throw new FunctionErrorException("UnknownAccount", $"Cannot tell the account from the invoked function ARN '{context.FunctionArn}'; AmiRotator only touches images the account owns, so it does nothing without it.");
         log.Info("invocation", ("action", request.Kind.ToString()), ("dryRun", request.DryRun), ("instanceIds", request.InstanceIds?.Count ?? 0));
 
+        // A last resort behind the deadline safety margin: calls still running 5 s before the deadline are abandoned,
+        // so the invocation always answers with what it did instead of being killed by Lambda.
+        var budget = context.RemainingTime(clock) - DeadlineReserve;
+        using var timer = budget < TimeSpan.FromDays(1) ? new CancellationTokenSource(budget > TimeSpan.Zero ? budget : TimeSpan.Zero, clock) : new CancellationTokenSource();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
+        var outer = ct;
+        ct = deadline.Token;
         var pass = new ReconcilePass(settings, source, dr, clock, log);
-        var summary = request.Kind switch
+        Summary summary;
+        try
         {
-            RequestKind.Report => await pass.ReportAsync(request, accountId, ct).ConfigureAwait(false),
-            RequestKind.ImageStateChange => await OnImageStateChangeAsync(pass, request, accountId, context, ct).ConfigureAwait(false),
-            _ => await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct, context.RequestId).ConfigureAwait(false),
-        };
+            summary = request.Kind switch
+            {
+                RequestKind.Report => await pass.ReportAsync(request, accountId, ct).ConfigureAwait(false),
+                RequestKind.ImageStateChange => await OnImageStateChangeAsync(pass, request, accountId, context, ct).ConfigureAwait(false),
+                _ => await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct, context.RequestId).ConfigureAwait(false),
+            };
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !outer.IsCancellationRequested)
+        {
+            throw new FunctionErrorException("DeadlineReached", "The Lambda deadline came while EC2 was being read; nothing was changed. The next invocation starts again (raise the function timeout if this repeats).");
+        }
 
         var json = JsonSerializer.SerializeToUtf8Bytes(summary, JsonContext.Readable.Summary);
         log.Raw(summary.Failures.Count > 0 || summary.BudgetExceeded is not null ? "ERROR" : "INFO", "summary", "summary", json);

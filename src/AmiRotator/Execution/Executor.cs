@@ -152,11 +152,15 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
         Func<T, CancellationToken, Task> action,
         CancellationToken ct)
     {
-        var options = new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = ct };
-        await Parallel.ForEachAsync(items, options, async (item, token) =>
+        // ct fires just before the Lambda deadline (see Function): a call still running then is abandoned and
+        // reported, so the invocation always answers. Deterministic names and ClientTokens make a call that did
+        // reach EC2 harmless to repeat.
+        var options = new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism };
+        await Parallel.ForEachAsync(items, options, async (item, _) =>
         {
+            var token = ct;
             var left = timeLeft();
-            if (left < settings.DeadlineSafetyMargin)
+            if (left < settings.DeadlineSafetyMargin || token.IsCancellationRequested)
             {
                 Add(skipped, new SkipEntry(subject(item), region(item), instanceId(item),
                     $"{step} not started: {left.TotalSeconds:0}s left before the Lambda deadline; the next pass carries on"));
@@ -167,7 +171,13 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
             {
                 await action(item, token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or AmazonClientException or TaskCanceledException && !token.IsCancellationRequested)
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                log.Warn($"{step} interrupted by the Lambda deadline", ("subject", subject(item)), ("region", region(item)));
+                Add(skipped, new SkipEntry(subject(item), region(item), instanceId(item),
+                    $"{step} interrupted by the Lambda deadline; the next pass checks what EC2 did and carries on"));
+            }
+            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or AmazonClientException or TaskCanceledException)
             {
                 log.Error($"{step} failed", ("subject", subject(item)), ("region", region(item)), ("error", Describe(e)));
                 Add(failures, new FailureEntry(subject(item), region(item), instanceId(item), step, Describe(e)));

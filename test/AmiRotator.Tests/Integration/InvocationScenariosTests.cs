@@ -116,6 +116,20 @@ public sealed class InvocationScenariosTests(MotoServer moto) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_WhenInvokedWithAlmostNoTimeLeft_AnswersDeadlineReachedWithoutMutating()
+    {
+        await SeedTaggedAsync(2);
+        var function = NewFunction(TimeProvider.System);
+        await moto.ResetCallsAsync();
+
+        var error = await Assert.ThrowsAsync<FunctionErrorException>(() =>
+            InvokeAsync(function, """{"action":"run","scheduledTime":"2026-11-26T03:00:00Z"}""", DateTimeOffset.UtcNow.AddSeconds(2)));
+
+        Assert.Equal("DeadlineReached", error.ErrorType);
+        Assert.DoesNotContain(await moto.CallsAsync(), c => Mutations.Contains(c.Action));
+    }
+
+    [Fact]
     public async Task Run_WhenTwoPassesOverlap_CreatesOneAmiPerInstanceAndOneCopyPerAmi()
     {
         await SeedTaggedAsync(6);
