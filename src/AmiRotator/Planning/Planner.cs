@@ -357,6 +357,11 @@ internal static class Planner
                 {
                     kept.Add(Keep(image, "failed copy; kept until its retry copy exists"));
                 }
+                else if (image.IsFailed && InUse(references, image.ImageId) is { } inUse)
+                {
+                    // A launch template may still name a failed image; deregistering it would change what that template means.
+                    kept.Add(Keep(image, inUse));
+                }
                 else if (image.IsFailed)
                 {
                     candidates.Add(Retire(image, region.Region, $"image is {image.State}, not a usable backup"));
