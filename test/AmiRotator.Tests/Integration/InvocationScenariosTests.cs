@@ -159,6 +159,30 @@ public sealed class InvocationScenariosTests(MotoServer moto) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Prune_WhenTwoPrunesOverlap_BothSucceedAndNothingIsOrphaned()
+    {
+        var instance = (await SeedTaggedAsync(1))[0];
+        var settings = new Dictionary<string, string> { ["RETENTION"] = "keep-last=1", ["DR_REGION"] = "" };
+        var function = NewFunction(TimeProvider.System, overrides: settings);
+        for (var i = 0; i < 4; i++)
+        {
+            await function.HandleAsync(Encoding.UTF8.GetBytes($$"""{"action":"backup","instanceIds":["{{instance}}"]}"""), Context(DateTimeOffset.MaxValue), CancellationToken.None);
+            await Task.Delay(1100);
+        }
+
+        // Whichever pass deregisters an image second finds it gone: that is the outcome both wanted, not a failure.
+        var results = await Task.WhenAll(
+            InvokeAsync(NewFunction(TimeProvider.System, overrides: settings), """{"action":"prune"}""", DateTimeOffset.MaxValue),
+            InvokeAsync(NewFunction(TimeProvider.System, overrides: settings), """{"action":"prune"}""", DateTimeOffset.MaxValue));
+
+        Assert.All(results, r => Assert.Equal(0, r.GetProperty("failures").GetArrayLength()));
+        var left = Assert.Single(await ManagedImagesAsync(East));
+        using var ec2 = moto.Client(East);
+        var snapshots = (await ec2.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { Filters = [new Filter("tag:ami-rotator:managed", ["true"]), new Filter("owner-id", ["123456789012"])] })).Snapshots ?? [];
+        Assert.Equal(left.BlockDeviceMappings.Select(b => b.Ebs.SnapshotId).Order(StringComparer.Ordinal), snapshots.Select(s => s.SnapshotId).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Copy_WhenManyCopiesAreInFlight_StartsOnlyUpToTheCap()
     {
         await SeedTaggedAsync(5);

@@ -1,0 +1,23 @@
+namespace AmiRotator.Tests.Fakes;
+
+/// <summary>
+/// One EC2 API call the fake received: the Region it was sent to, the API action (as named in the EC2 API
+/// Reference) and its subject (an instance, image or snapshot id, or a filter). <see cref="ErrorCode"/> is the EC2
+/// error code when the call failed.
+/// </summary>
+internal sealed record Ec2Call(string Region, string Action, string Subject, string? ErrorCode = null)
+{
+    public const string DescribeInstances = "DescribeInstances";
+    public const string DescribeImages = "DescribeImages";
+    public const string DescribeSnapshots = "DescribeSnapshots";
+    public const string DescribeImageReferences = "DescribeImageReferences";
+    public const string CreateImage = "CreateImage";
+    public const string CopyImage = "CopyImage";
+    public const string DeregisterImage = "DeregisterImage";
+    public const string DeleteSnapshot = "DeleteSnapshot";
+
+    /// <summary>The calls that change EC2; a dry run or a repeated event must make none.</summary>
+    public bool IsMutation => Action is CreateImage or CopyImage or DeregisterImage or DeleteSnapshot;
+
+    public bool Failed => ErrorCode is not null;
+}

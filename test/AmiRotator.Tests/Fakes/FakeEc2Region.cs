@@ -1,0 +1,146 @@
+using Amazon.EC2;
+using AmiRotator.Ec2;
+using AmiRotator.Inventory;
+using AmiRotator.Planning;
+
+namespace AmiRotator.Tests.Fakes;
+
+/// <summary>
+/// The <see cref="IEc2Region"/> seam over one Region of a <see cref="FakeEc2"/>. It sends the same API calls the
+/// production <c>Ec2Region</c> sends and translates their errors the same way (InvalidAMIName.Duplicate →
+/// <see cref="DuplicateImageNameException"/>, InvalidSnapshot.InUse → <see cref="SnapshotInUseException"/>,
+/// InvalidSnapshot.NotFound → done), so the executor meets EC2's behaviour and not a simplification of it.
+/// </summary>
+internal sealed class FakeEc2Region(FakeEc2 ec2, string region) : IEc2Region
+{
+    /// <summary>DescribeImageReferences' ImageId.N maximum [API_DescribeImageReferences].</summary>
+    public const int ReferenceIdsPerCall = 10;
+
+    public string Region { get; } = region;
+
+    public async Task<IReadOnlyList<Ec2Instance>> ListInstancesAsync(string tagKey, string tagValue, IReadOnlyList<string>? instanceIds, CancellationToken ct)
+    {
+        return await Send(
+            Ec2Call.DescribeInstances,
+            instanceIds is null ? $"tag:{tagKey}={tagValue}" : string.Join(',', instanceIds),
+            () => ec2.DescribeInstances(Region, tagKey, tagValue, instanceIds),
+            ct).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<Ec2Image>> ListOwnedImagesAsync(IReadOnlyList<string>? imageIds, CancellationToken ct)
+    {
+        try
+        {
+            return await Send(Ec2Call.DescribeImages, imageIds is null ? "owner=self" : string.Join(',', imageIds), () => ec2.DescribeImages(Region, imageIds), ct).ConfigureAwait(false);
+        }
+        catch (AmazonEC2Exception e) when (imageIds is not null && e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Unavailable")
+        {
+            return [];
+        }
+    }
+
+    public async Task<IReadOnlyList<Ec2Snapshot>> ListManagedSnapshotsAsync(string accountId, CancellationToken ct)
+    {
+        return await Send(Ec2Call.DescribeSnapshots, $"owner-id={accountId}", () => ec2.DescribeSnapshots(Region, accountId), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The seam takes any number of ids and, like <c>Ec2Region</c>, asks DescribeImageReferences ten at a time;
+    /// the fake's API action refuses more than ten per call, so a wrong chunking shows up as an error.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> FindReferencesAsync(IReadOnlyList<string> imageIds, CancellationToken ct)
+    {
+        var result = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var chunk in imageIds.Distinct(StringComparer.Ordinal).Chunk(ReferenceIdsPerCall))
+        {
+            var found = await Send(Ec2Call.DescribeImageReferences, string.Join(',', chunk), () => ec2.DescribeImageReferences(Region, chunk), ct).ConfigureAwait(false);
+            foreach (var (id, arns) in found)
+            {
+                result[id] = [.. arns.Order(StringComparer.Ordinal)];
+            }
+        }
+
+        return result;
+    }
+
+    public async Task<string> CreateImageAsync(BackupAction backup, CancellationToken ct)
+    {
+        try
+        {
+            // Ec2Region sends the action's tags as TagSpecifications for both the image and its snapshots.
+            return await Send(
+                Ec2Call.CreateImage,
+                backup.InstanceId,
+                () => ec2.CreateImage(Region, backup.InstanceId, backup.Name, backup.Description, backup.NoReboot, backup.Tags, backup.Tags),
+                ct).ConfigureAwait(false);
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidAMIName.Duplicate")
+        {
+            throw new DuplicateImageNameException(backup.Name);
+        }
+    }
+
+    public async Task<string> CopyImageAsync(CopyAction copy, CancellationToken ct)
+    {
+        if (copy.DestinationRegion != Region)
+        {
+            // CopyImage has no destination parameter: the Region the call is sent to is the destination.
+            throw new InvalidOperationException($"a copy to {copy.DestinationRegion} was sent to {Region}");
+        }
+
+        try
+        {
+            return await Send(
+                Ec2Call.CopyImage,
+                copy.SourceImageId,
+                () => ec2.CopyImage(
+                    Region, copy.SourceImageId, copy.SourceRegion, copy.Name, copy.Description, copy.ClientToken,
+                    encrypted: copy.KmsKeyId is not null, copy.KmsKeyId, copy.Tags, copy.Tags),
+                ct).ConfigureAwait(false);
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidAMIName.Duplicate")
+        {
+            throw new DuplicateImageNameException(copy.Name);
+        }
+    }
+
+    public async Task<IReadOnlyList<SnapshotOutcome>> DeregisterImageAsync(string imageId, CancellationToken ct)
+    {
+        try
+        {
+            var results = await Send(Ec2Call.DeregisterImage, imageId, () => ec2.DeregisterImage(Region, imageId), ct).ConfigureAwait(false);
+            return [.. results.Select(r => new SnapshotOutcome(r.SnapshotId, r.ReturnCode))];
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Unavailable")
+        {
+            // As Ec2Region: an overlapping pass retired it first.
+            return [];
+        }
+    }
+
+    public async Task DeleteSnapshotAsync(string snapshotId, CancellationToken ct)
+    {
+        try
+        {
+            await Send(Ec2Call.DeleteSnapshot, snapshotId, () => ec2.DeleteSnapshot(Region, snapshotId), ct).ConfigureAwait(false);
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidSnapshot.NotFound")
+        {
+            // Already gone: the outcome the caller wanted.
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidSnapshot.InUse")
+        {
+            throw new SnapshotInUseException(snapshotId);
+        }
+    }
+
+    /// <summary>One API call: the before-hook, the action itself (atomic in the fake), then the after-hook on success.</summary>
+    private async Task<T> Send<T>(string action, string subject, Func<T> api, CancellationToken ct)
+    {
+        var call = new Ec2Call(Region, action, subject);
+        await ec2.BeforeAsync(call, ct).ConfigureAwait(false);
+        var result = api();
+        await ec2.AfterAsync(call, ct).ConfigureAwait(false);
+        return result;
+    }
+}
