@@ -18,8 +18,8 @@ internal static class InventoryReader
         ReadNeeds needs,
         CancellationToken ct)
     {
-        var sourceTask = ReadRegionAsync(source, accountId, needs.Snapshots, needs.SourceImageIds, ct);
-        var drTask = dr is not null && needs.Dr ? ReadRegionAsync(dr, accountId, needs.Snapshots, null, ct) : Task.FromResult<RegionInventory?>(null);
+        var sourceTask = ReadRegionAsync(source, accountId, needs.Snapshots, ct);
+        var drTask = dr is not null && needs.Dr ? ReadRegionAsync(dr, accountId, needs.Snapshots, ct) : Task.FromResult<RegionInventory?>(null);
         var instancesTask = needs.Instances
             ? source.ListInstancesAsync(settings.BackupTag.Key, settings.BackupTag.Value, needs.InstanceIds, ct)
             : Task.FromResult<IReadOnlyList<Ec2Instance>>([]);
@@ -28,13 +28,13 @@ internal static class InventoryReader
         return new Inventory.Inventory(accountId, await instancesTask.ConfigureAwait(false), (await sourceTask.ConfigureAwait(false))!, await drTask.ConfigureAwait(false));
     }
 
-    private static async Task<RegionInventory?> ReadRegionAsync(IEc2Region region, string accountId, bool snapshots, IReadOnlyList<string>? imageIds, CancellationToken ct)
+    private static async Task<RegionInventory?> ReadRegionAsync(IEc2Region region, string accountId, bool snapshots, CancellationToken ct)
     {
         var managedSnapshots = snapshots ? await region.ListManagedSnapshotsAsync(accountId, ct).ConfigureAwait(false) : [];
-        var images = await region.ListOwnedImagesAsync(imageIds, ct).ConfigureAwait(false);
+        var images = await region.ListOwnedImagesAsync(null, ct).ConfigureAwait(false);
         return new RegionInventory(region.Region, images, managedSnapshots);
     }
 }
 
 /// <summary>What a pass needs to read. <see cref="InstanceIds"/> lists exactly those instances, tagged or not.</summary>
-internal sealed record ReadNeeds(bool Instances, bool Snapshots, bool Dr, IReadOnlyList<string>? InstanceIds = null, IReadOnlyList<string>? SourceImageIds = null);
+internal sealed record ReadNeeds(bool Instances, bool Snapshots, bool Dr, IReadOnlyList<string>? InstanceIds = null);

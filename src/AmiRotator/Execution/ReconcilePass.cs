@@ -23,8 +23,9 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
             Instances: scope.Backup || scope.Prune || scope.Copy,
             Snapshots: scope.Prune,
             Dr: settings.DrRegion is not null && (scope.Copy || scope.Prune),
-            InstanceIds: onDemand ? request.InstanceIds : null,
-            SourceImageIds: scope.ImageIds?.ToArray());
+            // An AMI event still reads every source backup: whether the image belongs in the DR Region depends on
+            // its siblings (DR retention over the instance's backups).
+            InstanceIds: onDemand ? request.InstanceIds : null);
 
         var inventory = await InventoryReader.ReadAsync(settings, source, dr, accountId, needs, ct).ConfigureAwait(false);
         log.Info("inventory read",

@@ -18,7 +18,8 @@ internal sealed class Log(TextWriter output, TimeProvider clock)
 
     // Messages quote ids and names; keep them readable in CloudWatch instead of \u0027 escapes.
     private static readonly JsonWriterOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-    private readonly Lock gate = new();
+    // One lock for the process: every Log writes whole lines to the same stdout, and a torn line is unparseable.
+    private static readonly Lock Gate = new();
 
     public IDisposable BeginInvocation(string requestId)
     {
@@ -39,7 +40,7 @@ internal sealed class Log(TextWriter output, TimeProvider clock)
     /// <summary>Writes a complete JSON object line as is (CloudWatch EMF records must be top-level objects).</summary>
     public void Line(byte[] jsonObject)
     {
-        lock (gate)
+        lock (Gate)
         {
             output.WriteLine(Encoding.UTF8.GetString(jsonObject));
             output.Flush();

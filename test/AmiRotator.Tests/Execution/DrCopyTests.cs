@@ -120,3 +120,40 @@ public sealed class DrCopyTests
         (ManagedTags.SourceImageId, sourceImageId),
         (ManagedTags.SourceRegion, sourceRegion));
 }
+
+/// <summary>Copies follow DR retention: a backup is copied only if the DR Region would keep it, so nothing is copied to be retired.</summary>
+public sealed class DrCopyRetentionTests
+{
+    private const string InstanceId = "i-0123456789abcdef0";
+
+    [Fact]
+    public async Task RunAsync_WhenDrRetentionIsShorter_CopiesOnlyWhatItKeepsAndNeverRecopies()
+    {
+        var pass = new PassFixture(("RETENTION", "keep-last=5"), ("DR_RETENTION", "keep-last=2"));
+        var backups = Enumerable.Range(1, 5).Select(d => pass.AddBackup(InstanceId, PassFixture.ScheduledTime.AddDays(-d))).ToList();
+
+        var first = await pass.RunAsync(new Request(RequestKind.Copy, DryRun: false));
+        Assert.Equal(backups.Take(2).Order(StringComparer.Ordinal), first.Copied.Select(c => c.SourceImageId).Order(StringComparer.Ordinal));
+        pass.Ec2.CompletePendingImages();
+
+        // DR retention keeps both copies; the next sweep and prune change nothing, night after night.
+        var prune = await pass.RunAsync(new Request(RequestKind.Prune, DryRun: false));
+        Assert.DoesNotContain(prune.Retired, r => r.Region == PassFixture.Dr);
+        var second = await pass.RunAsync(new Request(RequestKind.Copy, DryRun: false));
+        Assert.Empty(second.Copied);
+        Assert.Equal(2, pass.Ec2.Images(PassFixture.Dr).Count(i => i.State == ImageStates.Available));
+    }
+
+    [Fact]
+    public async Task ImageEvent_WhenDrRetentionWouldNotKeepTheImage_SaysWhyAndCopiesNothing()
+    {
+        var pass = new PassFixture(("RETENTION", "keep-last=5"), ("DR_RETENTION", "keep-last=1"));
+        var old = pass.AddBackup(InstanceId, PassFixture.ScheduledTime.AddDays(-2));
+        pass.AddBackup(InstanceId, PassFixture.ScheduledTime.AddDays(-1));
+
+        var summary = await pass.RunAsync(new Request(RequestKind.Copy, DryRun: false, ImageEvent: new ImageStateChange(old, "available", PassFixture.Source, null)) with { Kind = RequestKind.ImageStateChange });
+
+        Assert.Empty(summary.Copied);
+        Assert.Contains(summary.Skipped, s => s.Subject == old && s.Reason.Contains("DR retention keep-last=1 would not keep it", StringComparison.Ordinal));
+    }
+}
