@@ -18,20 +18,8 @@ public sealed class InUseTests(MotoServer moto) : IAsyncLifetime
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    private async Task<JsonElement> InvokeAsync(string payload)
-    {
-        var env = new Dictionary<string, string>
-        {
-            ["AWS_REGION"] = East,
-            ["AWS_ENDPOINT_URL"] = moto.Url.ToString().TrimEnd('/'),
-            ["RETENTION"] = "keep-last=1",
-        };
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "test");
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", "test");
-        var function = Function.Create(k => env.GetValueOrDefault(k), TimeProvider.System, new Log(TextWriter.Null, TimeProvider.System));
-        var context = new InvocationContext(Guid.NewGuid().ToString(), DateTimeOffset.MaxValue, "arn:aws:lambda:us-east-1:123456789012:function:f", null);
-        return JsonDocument.Parse(await function.HandleAsync(Encoding.UTF8.GetBytes(payload), context, CancellationToken.None)).RootElement.Clone();
-    }
+    private Task<JsonElement> InvokeAsync(string payload) =>
+        EmulatedFunction.Create(moto, new Dictionary<string, string> { ["RETENTION"] = "keep-last=1" }).InvokeAsync(payload);
 
     private async Task<(string Instance, List<string> Images)> ThreeBackupsAsync()
     {

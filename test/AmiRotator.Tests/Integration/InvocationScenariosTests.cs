@@ -31,30 +31,18 @@ public sealed class InvocationScenariosTests(MotoServer moto) : IAsyncLifetime
 
     private Function NewFunction(TimeProvider clock, StringWriter? log = null, Dictionary<string, string>? overrides = null)
     {
-        var env = new Dictionary<string, string>
-        {
-            ["AWS_REGION"] = East,
-            ["DR_REGION"] = West,
-            ["AWS_ENDPOINT_URL"] = moto.Url.ToString().TrimEnd('/'),
-        };
+        var settings = new Dictionary<string, string> { ["DR_REGION"] = West };
         foreach (var (key, value) in overrides ?? [])
         {
-            env[key] = value;
+            settings[key] = value;
         }
 
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "test");
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", "test");
-        return Function.Create(k => env.GetValueOrDefault(k), clock, new Log(log ?? TextWriter.Null, TimeProvider.System));
+        return EmulatedFunction.Create(moto, settings, clock, log);
     }
 
-    private static InvocationContext Context(DateTimeOffset deadline) =>
-        new(Guid.NewGuid().ToString(), deadline, "arn:aws:lambda:us-east-1:123456789012:function:ami-rotator", null);
+    private static InvocationContext Context(DateTimeOffset deadline) => EmulatedFunction.Context(deadline);
 
-    private static async Task<JsonElement> InvokeAsync(Function function, string payload, DateTimeOffset deadline)
-    {
-        var body = await function.HandleAsync(Encoding.UTF8.GetBytes(payload), Context(deadline), CancellationToken.None);
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
+    private static Task<JsonElement> InvokeAsync(Function function, string payload, DateTimeOffset deadline) => function.InvokeAsync(payload, deadline);
 
     private async Task<List<string>> SeedTaggedAsync(int count)
     {

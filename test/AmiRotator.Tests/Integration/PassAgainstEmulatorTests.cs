@@ -28,34 +28,16 @@ public sealed class PassAgainstEmulatorTests(MotoServer moto) : IAsyncLifetime
 
     private Function NewFunction(Dictionary<string, string>? overrides = null)
     {
-        var env = new Dictionary<string, string>
-        {
-            ["AWS_REGION"] = East,
-            ["DR_REGION"] = West,
-            ["AWS_ENDPOINT_URL"] = moto.Url.ToString().TrimEnd('/'),
-            ["AWS_ACCESS_KEY_ID"] = "test",
-            ["AWS_SECRET_ACCESS_KEY"] = "test",
-            ["RETENTION"] = "keep-daily=7,keep-weekly=4",
-        };
+        var settings = new Dictionary<string, string> { ["DR_REGION"] = West, ["RETENTION"] = "keep-daily=7,keep-weekly=4" };
         foreach (var (key, value) in overrides ?? [])
         {
-            env[key] = value;
+            settings[key] = value;
         }
 
-        // The SDK reads credentials from the process environment; everything else comes from our env map.
-        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "test");
-        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", "test");
-        return Function.Create(k => env.GetValueOrDefault(k), TimeProvider.System, new Log(TextWriter.Null, TimeProvider.System));
+        return EmulatedFunction.Create(moto, settings);
     }
 
-    private static InvocationContext Context() =>
-        new(Guid.NewGuid().ToString(), DateTimeOffset.UtcNow.AddMinutes(15), $"arn:aws:lambda:{East}:{Account}:function:ami-rotator", null);
-
-    private static async Task<JsonElement> InvokeAsync(Function function, string payload)
-    {
-        var body = await function.HandleAsync(Encoding.UTF8.GetBytes(payload), Context(), CancellationToken.None);
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
+    private static Task<JsonElement> InvokeAsync(Function function, string payload) => function.InvokeAsync(payload);
 
     private async Task<List<Image>> ImagesAsync(string region)
     {
