@@ -189,12 +189,34 @@ public sealed class PassAgainstEmulatorTests(MotoServer moto) : IAsyncLifetime
         Assert.Matches($"^ami-rotator-{untagged}-manual-[0-9a-f]{{12}}$", image.Name);
     }
 
+    public static TheoryData<string, string> BadInputs()
+    {
+        var tooMany = string.Join(",", Enumerable.Range(0, 1001).Select(i => $"\"i-{i:x8}\""));
+        return new TheoryData<string, string>
+        {
+            { "", "InvalidPayload" },
+            { "null", "InvalidPayload" },
+            { "[]", "InvalidPayload" },
+            { "42", "InvalidPayload" },
+            { "\"run\"", "InvalidPayload" },
+            { "{\"action\":", "InvalidPayload" },
+            { "{\"action\":\"explode\"}", "UnknownAction" },
+            { "{\"action\":\"backup\"}", "InvalidField" },
+            { "{\"action\":\"backup\",\"instanceIds\":\"i-0123456789abcdef0\"}", "InvalidInstanceIds" },
+            { "{\"action\":\"backup\",\"instanceIds\":[7]}", "InvalidInstanceIds" },
+            { "{\"action\":\"backup\",\"instanceIds\":[\"i-nothex\"]}", "InvalidInstanceIds" },
+            { $"{{\"action\":\"backup\",\"instanceIds\":[{tooMany}]}}", "InvalidInstanceIds" },
+            { "{\"action\":\"run\",\"dryRun\":\"false\"}", "InvalidField" },
+            { "{\"action\":\"run\",\"dryrun\":true}", "InvalidField" },
+            { "{\"source\":\"aws.ec2\",\"detail-type\":\"EC2 AMI State Change\",\"detail\":{\"State\":\"available\"}}", "InvalidImageEvent" },
+            { "{\"source\":\"aws.events\",\"detail-type\":\"Scheduled Event\",\"time\":\"yesterday\"}", "InvalidScheduledEvent" },
+            { "{\"action\":\"run\",\"pad\":\"" + new string('x', 300 * 1024) + "\"}", "PayloadTooLarge" },
+            { "{\"action\":" + new string('[', 5000) + new string(']', 5000) + "}", "InvalidPayload" },
+        };
+    }
+
     [Theory]
-    [InlineData("""{"action":"explode"}""", "UnknownAction")]
-    [InlineData("""{"action":"backup","instanceIds":["i-nothex"]}""", "InvalidInstanceIds")]
-    [InlineData("""[]""", "InvalidPayload")]
-    [InlineData("""{"action":"run","dryRun":"false"}""", "InvalidField")]
-    [InlineData("""{"source":"aws.ec2","detail-type":"EC2 AMI State Change","detail":{"State":"available"}}""", "InvalidImageEvent")]
+    [MemberData(nameof(BadInputs))]
     public async Task Handle_WhenBadInput_ReturnsErrorAndMakesNoEc2Call(string payload, string errorType)
     {
         await moto.SeedInstanceAsync(East, new Dictionary<string, string> { ["Backup"] = "true" });
@@ -207,12 +229,31 @@ public sealed class PassAgainstEmulatorTests(MotoServer moto) : IAsyncLifetime
         Assert.Empty(await moto.CallsAsync());
     }
 
+    [Fact]
+    public async Task Handle_WhenPayloadIsNotUtf8_ReturnsErrorAndMakesNoEc2Call()
+    {
+        await moto.SeedInstanceAsync(East, new Dictionary<string, string> { ["Backup"] = "true" });
+        var function = NewFunction();
+        await moto.ResetCallsAsync();
+
+        var error = await Assert.ThrowsAsync<FunctionErrorException>(() =>
+            function.HandleAsync(new byte[] { (byte)'{', (byte)'"', 0xC3, 0x28, (byte)'"', (byte)':', (byte)'1', (byte)'}' }, EmulatedFunction.Context(DateTimeOffset.MaxValue), CancellationToken.None));
+
+        Assert.Equal("InvalidPayload", error.ErrorType);
+        Assert.Empty(await moto.CallsAsync());
+    }
+
     [Theory]
     [InlineData("DR_REGION", "us-east-1", "equals the function's Region")]
     [InlineData("DR_REGION", "us-nowhere-9", "not a known AWS Region")]
     [InlineData("BACKUP_TAG", "Backup", "not Key=Value")]
     [InlineData("RETENTION", "keep-dayly=7", "RETENTION")]
     [InlineData("NO_REBOOT", "maybe", "not a boolean")]
+    [InlineData("BACKUP_TAG", "aws:reserved=true", "may not start with 'aws:'")]
+    [InlineData("RETENTION", "keep-within=3w", "RETENTION")]
+    [InlineData("DR_RETENTION", "keep-last=0", "DR_RETENTION")]
+    [InlineData("RETENTION_TIMEZONE", "Mars/Olympus", "not a known IANA time zone")]
+    [InlineData("MAX_COPIES_IN_FLIGHT", "500", "from 1 to 300")]
     public async Task Create_WhenBadSetting_FailsInitWithoutEc2Calls(string name, string value, string fragment)
     {
         await moto.ResetCallsAsync();
