@@ -167,7 +167,7 @@ def main():
     if failures:
         print("%s%d failures%s" % (RED, failures, RESET))
         return 1
-    print("%sDemo finished: one AMI per tagged instance, one DR copy per AMI, nothing untagged or hand-made touched.%s" % (GREEN, RESET))
+    print("%sDemo finished: one AMI per tagged instance and scheduled time, one DR copy per AMI, web-2 pruned to keep-last=1 in both Regions, no orphaned snapshot, nothing untagged or hand-made touched.%s" % (GREEN, RESET))
     return 0
 
 
