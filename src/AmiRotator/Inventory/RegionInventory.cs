@@ -7,10 +7,7 @@ namespace AmiRotator.Inventory;
 internal sealed record RegionInventory(
     string Region,
     IReadOnlyList<Ec2Image> Images,
-    IReadOnlyList<Ec2Snapshot> ManagedSnapshots)
-{
-    public static RegionInventory Empty(string region) => new(region, [], []);
-}
+    IReadOnlyList<Ec2Snapshot> ManagedSnapshots);
 
 /// <summary>A point-in-time read of the source Region (and the DR Region when one is set).</summary>
 internal sealed record Inventory(

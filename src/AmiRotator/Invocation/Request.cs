@@ -22,10 +22,7 @@ internal sealed record Request(
     bool DryRun,
     IReadOnlyList<string>? InstanceIds = null,
     DateTimeOffset? ScheduledTime = null,
-    ImageStateChange? ImageEvent = null)
-{
-    public bool Mutates => Kind is not RequestKind.Report;
-}
+    ImageStateChange? ImageEvent = null);
 
 /// <summary>The detail of an <c>EC2 AMI State Change</c> event.</summary>
 internal sealed record ImageStateChange(string ImageId, string State, string? Region, string? ErrorMessage);

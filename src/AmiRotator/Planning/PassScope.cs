@@ -22,7 +22,4 @@ internal sealed record PassScope(
 /// What <c>DescribeImageReferences</c> said about the retirement candidates: image id to the ARNs of what still
 /// uses it (empty when nothing does). An image missing from <see cref="Checked"/> was not checked, and is kept.
 /// </summary>
-internal sealed record ImageReferences(IReadOnlyDictionary<string, IReadOnlyList<string>> Checked, string? Unavailable = null)
-{
-    public static readonly ImageReferences None = new(new Dictionary<string, IReadOnlyList<string>>());
-}
+internal sealed record ImageReferences(IReadOnlyDictionary<string, IReadOnlyList<string>> Checked, string? Unavailable = null);
