@@ -81,7 +81,7 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
         }
 
         log.Info("image retired", ("imageId", retire.ImageId), ("region", retire.Region), ("instanceId", retire.InstanceId), ("reasons", retire.Reasons));
-        Add(retired, new ImageEntry(retire.ImageId, retire.Region, retire.InstanceId, retire.Name, CreationDate: Iso(retire.CreationDate), Reasons: retire.Reasons));
+        Add(retired, new ImageEntry(retire.ImageId, retire.Region, retire.InstanceId, retire.Name, CreationDate: Iso8601.Seconds(retire.CreationDate), Reasons: retire.Reasons));
 
         var deletedByEc2 = outcomes.Where(o => o.Deleted).Select(o => o.SnapshotId).ToHashSet(StringComparer.Ordinal);
         foreach (var snapshotId in deletedByEc2.Order(StringComparer.Ordinal))
@@ -186,8 +186,6 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
     }
 
     private static string Describe(Exception e) => e is AmazonServiceException s && s.ErrorCode is { } code ? $"{code}: {s.Message}" : e.Message;
-
-    private static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     private void Add<T>(List<T> list, T item)
     {

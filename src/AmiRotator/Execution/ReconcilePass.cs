@@ -1,4 +1,3 @@
-using System.Globalization;
 using AmiRotator.Configuration;
 using AmiRotator.Ec2;
 using AmiRotator.Inventory;
@@ -44,7 +43,7 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
         LogPlan(plan);
         var scheduled = scope.ScheduledTime is { } t ? BackupNaming.TimeTag(t) : null;
         var action = ActionName(request);
-        var kept = plan.Kept.Select(k => new ImageEntry(k.ImageId, k.Region, k.InstanceId, CreationDate: Iso(k.CreationDate), Reasons: k.Reasons)).ToList();
+        var kept = plan.Kept.Select(k => new ImageEntry(k.ImageId, k.Region, k.InstanceId, CreationDate: Iso8601.Seconds(k.CreationDate), Reasons: k.Reasons)).ToList();
         var planFailures = plan.Failures.Select(f => new FailureEntry(f.Subject, f.Region, f.InstanceId, "plan", f.Error)).Concat(referenceFailures).ToList();
         var planSkips = plan.Skipped.Select(s => new SkipEntry(s.Subject, s.Region, s.InstanceId, s.Reason)).ToList();
 
@@ -54,7 +53,7 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
                 action, DryRun: true, settings.Region, settings.DrRegion, scheduled,
                 Created: [.. plan.Backups.Select(b => new ImageEntry(null, source.Region, b.InstanceId, b.Name, Reasons: [b.Reason]))],
                 Copied: [.. plan.Copies.Select(c => new ImageEntry(null, c.DestinationRegion, c.InstanceId, c.Name, c.SourceImageId, c.SourceRegion, Reasons: [c.Reason]))],
-                Retired: [.. plan.Retirements.Select(r => new ImageEntry(r.ImageId, r.Region, r.InstanceId, r.Name, CreationDate: Iso(r.CreationDate), Reasons: r.Reasons))],
+                Retired: [.. plan.Retirements.Select(r => new ImageEntry(r.ImageId, r.Region, r.InstanceId, r.Name, CreationDate: Iso8601.Seconds(r.CreationDate), Reasons: r.Reasons))],
                 DeletedSnapshots: [.. plan.Retirements.SelectMany(r => r.SnapshotIds.Select(s => new SnapshotEntry(s, r.Region, r.ImageId, r.InstanceId, "deleted with its image unless another image uses it")))
                     .Concat(plan.SnapshotDeletions.Select(s => new SnapshotEntry(s.SnapshotId, s.Region, null, s.InstanceId, s.Reason)))],
                 Kept: Summary.Cap(kept),
@@ -163,5 +162,4 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
         _ => request.Kind.ToString().ToLowerInvariant(),
     };
 
-    private static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

@@ -27,7 +27,7 @@ internal static class BackupNaming
 
     /// <summary>The scheduled time truncated to the minute, as written into the <c>ami-rotator:scheduled-time</c> tag.</summary>
     public static string TimeTag(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        Iso8601.Seconds(time);
 
     /// <summary>
     /// CopyImage's idempotency token (at most 64 ASCII characters). Same source, destination, key and attempt give

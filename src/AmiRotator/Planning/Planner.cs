@@ -244,7 +244,7 @@ internal static class Planner
                 }
             }
 
-            tags[ManagedTags.BackupTime] = image.CreationDate.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            tags[ManagedTags.BackupTime] = Iso8601.Milliseconds(image.CreationDate);
             copies.Add(new CopyAction(
                 image.ImageId,
                 source.Region,
@@ -304,9 +304,7 @@ internal static class Planner
             // Without a creation date an image can't be placed in time, so retention can't judge it.
             kept.AddRange(group.Where(i => i.IsAvailable && i.BackupTime == DateTimeOffset.MinValue).Select(i => Keep(i, "creation date unknown")));
 
-            // Newest first with ties broken by id, so the engine's stable order and "newest" agree.
-            var available = group.Where(i => i.IsAvailable && i.BackupTime != DateTimeOffset.MinValue)
-                .OrderByDescending(i => i.BackupTime).ThenBy(i => i.ImageId, StringComparer.Ordinal).ToList();
+            var available = NewestFirst(group.Where(i => i.IsAvailable && i.BackupTime != DateTimeOffset.MinValue)).ToList();
             var newest = available.FirstOrDefault();
             var decisions = RetentionEngine.Apply(
                 [.. available.Select(i => new BackupPoint(i.ImageId, i.BackupTime))],
@@ -415,8 +413,7 @@ internal static class Planner
                 continue; // an invalid override is reported by retention; copying stays the safe default
             }
 
-            var points = group.OrderByDescending(i => i.BackupTime).ThenBy(i => i.ImageId, StringComparer.Ordinal)
-                .Select(i => new BackupPoint(i.ImageId, i.BackupTime)).ToList();
+            var points = NewestFirst(group).Select(i => new BackupPoint(i.ImageId, i.BackupTime)).ToList();
             var byId = group.ToDictionary(i => i.ImageId, StringComparer.Ordinal);
             var keptInDr = RetentionEngine.Apply(points, drPolicy, settings.RetentionTimeZone).Where(d => d.Keep).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
             var keptAtSource = RetentionEngine.Apply(points, sourcePolicy, settings.RetentionTimeZone).Where(d => d.Keep).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
@@ -504,6 +501,13 @@ internal static class Planner
     /// </summary>
     private static bool HasOurName(Ec2Image image) =>
         image.InstanceId is null || image.Name.StartsWith($"{BackupNaming.Prefix}-{image.InstanceId}-", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Backups newest first, ties broken by image id: the one order the engine (stable), "newest" and the
+    /// recovery report all see, so they can never disagree about which backup is the newest.
+    /// </summary>
+    public static IEnumerable<Ec2Image> NewestFirst(IEnumerable<Ec2Image> backups) =>
+        backups.OrderByDescending(i => i.BackupTime).ThenBy(i => i.ImageId, StringComparer.Ordinal);
 
     private static KeepDecision Keep(Ec2Image image, string reason) =>
         new(image.ImageId, image.Region, image.InstanceId, image.BackupTime, [reason]);

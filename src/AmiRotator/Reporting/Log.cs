@@ -53,7 +53,7 @@ internal sealed class Log(TextWriter output, TimeProvider clock)
         using (var json = new Utf8JsonWriter(buffer, Readable))
         {
             json.WriteStartObject();
-            json.WriteString(TimestampKey, clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteString(TimestampKey, Iso8601.Milliseconds(clock.GetUtcNow()));
             json.WriteString(LevelKey, level);
             json.WriteString(MessageKey, message);
             if (CurrentRequestId.Value is { } requestId)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using AmiRotator.Configuration;
 using AmiRotator.Planning;
 
@@ -25,9 +24,8 @@ internal static class RecoveryReport
                     continue;
                 }
 
-                var newest = Planner.OwnedBackups(region, settings, inventory.AccountId, isDr)
-                    .Where(i => i.IsAvailable && i.InstanceId == instance.InstanceId)
-                    .OrderByDescending(i => i.BackupTime)
+                var newest = Planner.NewestFirst(Planner.OwnedBackups(region, settings, inventory.AccountId, isDr)
+                    .Where(i => i.IsAvailable && i.InstanceId == instance.InstanceId))
                     .FirstOrDefault();
                 if (newest is null)
                 {
@@ -39,7 +37,7 @@ internal static class RecoveryReport
                 var stale = age > settings.RpoHours;
                 result.Add(new RecoveryPoint(
                     instance.InstanceId, region.Region, instance.Name, newest.ImageId,
-                    newest.BackupTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                    Iso8601.Seconds(newest.BackupTime),
                     age, stale, stale ? $"older than RPO_HOURS={settings.RpoHours}" : "ok"));
             }
         }
