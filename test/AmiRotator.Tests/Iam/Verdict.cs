@@ -1,0 +1,8 @@
+namespace AmiRotator.Tests.Iam;
+
+internal enum Verdict
+{
+    Allowed,
+    ImplicitDeny,
+    ExplicitDeny,
+}
