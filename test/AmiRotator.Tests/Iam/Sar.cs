@@ -38,6 +38,10 @@ internal sealed class Sar
                     .Select(r => new SarResourceTypeRow(r.GetProperty("name").GetString()!, r.GetProperty("required").GetBoolean(), Keys(r)))
                     .ToList();
                 actions[$"{service}:{action.Name}"] = new SarAction(service, action.Name, Keys(action.Value), rows);
+
+                // action-names.json spells sqs in lower case; report the SAR page's spelling where the data has it.
+                actionNames[service].Remove(action.Name);
+                actionNames[service].Add(action.Name);
             }
 
             using var typeFile = Read(Path.Combine(directory, "resourceTypes", service + ".json"));
