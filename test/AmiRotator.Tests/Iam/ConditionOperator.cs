@@ -31,16 +31,14 @@ internal sealed record ConditionOperator(string Name, SetOperator Set, string Ba
     /// <exception cref="InvalidDataException">The name is not an operator this evaluator knows.</exception>
     public static ConditionOperator Parse(string name)
     {
-        var set = SetOperator.None;
-        var rest = name;
-        foreach (var prefix in (SetOperator[])[SetOperator.ForAnyValue, SetOperator.ForAllValues])
+        var colon = name.IndexOf(':', StringComparison.Ordinal);
+        var set = colon < 0 ? SetOperator.None : name[..colon] switch
         {
-            if (rest.StartsWith(prefix + ":", StringComparison.Ordinal))
-            {
-                set = prefix;
-                rest = rest[(prefix.ToString().Length + 1)..];
-            }
-        }
+            "ForAnyValue" => SetOperator.ForAnyValue,
+            "ForAllValues" => SetOperator.ForAllValues,
+            _ => SetOperator.None,
+        };
+        var rest = set == SetOperator.None ? name : name[(colon + 1)..];
 
         var ifExists = rest.EndsWith(IfExistsSuffix, StringComparison.Ordinal);
         var baseName = ifExists ? rest[..^IfExistsSuffix.Length] : rest;

@@ -191,6 +191,9 @@ public sealed class ConditionOperatorTests
     [InlineData("IpAddress")]
     [InlineData("ForAnyValues:StringEquals")]
     [InlineData("ForAnyValue:")]
+    [InlineData("ForAnyValue:ForAllValues:StringEquals")]
+    [InlineData("forallvalues:StringEquals")]
+    [InlineData("None:StringEquals")]
     [InlineData("IfExists")]
     [InlineData("")]
     public void Parse_WhenOperatorIsUnknown_Throws(string op)

@@ -38,6 +38,13 @@ internal static class IamPolicy
 
         var statements = nodes.Select(ParseStatement).ToList();
         Validate(statements);
+
+        // Unique within one policy only: a role's policies are evaluated together and may reuse a Sid.
+        if (statements.Where(s => s.Sid is not null).GroupBy(s => s.Sid, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw Malformed($"Statement {twice.Key}: the Sid is used twice; IAM requires Sids to be unique within a policy.");
+        }
+
         return statements;
     }
 
@@ -46,21 +53,15 @@ internal static class IamPolicy
 
     /// <summary>
     /// Checks statements however they were built: one Effect of Allow or Deny, exactly one of Action/NotAction and of
-    /// Resource/NotResource, known operators, well-typed values, no policy variables, unique Sids.
+    /// Resource/NotResource, known operators, well-typed values, no policy variables.
     /// </summary>
     /// <exception cref="InvalidDataException">A statement is malformed.</exception>
     public static void Validate(IReadOnlyList<IamStatement> statements)
     {
-        var sids = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < statements.Count; i++)
         {
             var statement = statements[i];
             var where = $"Statement {Label(statement, i)}";
-            if (statement.Sid is { } sid && !sids.Add(sid))
-            {
-                throw Malformed($"{where}: the Sid is used twice; IAM requires Sids to be unique within a policy.");
-            }
-
             if (statement.Effect is not (IamStatement.Allow or IamStatement.Deny))
             {
                 throw Malformed($"{where}: Effect must be Allow or Deny, not '{statement.Effect}'.");
@@ -205,6 +206,7 @@ internal static class IamPolicy
         }
 
         var conditions = new List<IamCondition>();
+        RefuseDuplicates(node, StringComparer.Ordinal, $"{where} Condition");
         foreach (var block in node.EnumerateObject())
         {
             RefuseIntrinsic(block.Name, where);
@@ -212,6 +214,8 @@ internal static class IamPolicy
             {
                 throw Malformed($"{where} Condition '{block.Name}' must map keys to values, not be {block.Value.ValueKind}.");
             }
+
+            RefuseDuplicates(block.Value, StringComparer.OrdinalIgnoreCase, $"{where} {block.Name}");
 
             foreach (var entry in block.Value.EnumerateObject())
             {
@@ -275,12 +279,26 @@ internal static class IamPolicy
 
     private static void RefuseUnknownMembers(JsonElement node, string[] known, string where)
     {
+        RefuseDuplicates(node, StringComparer.Ordinal, where);
         foreach (var member in node.EnumerateObject())
         {
             RefuseIntrinsic(member.Name, where);
             if (!known.Contains(member.Name, StringComparer.Ordinal))
             {
                 throw Malformed($"{where} has '{member.Name}'; an identity policy allows only {string.Join(", ", known)} here.");
+            }
+        }
+    }
+
+    // JSON readers disagree on which of two equal names wins; IAM's parser is not ours to guess.
+    private static void RefuseDuplicates(JsonElement node, StringComparer comparer, string where)
+    {
+        var names = new HashSet<string>(comparer);
+        foreach (var member in node.EnumerateObject())
+        {
+            if (!names.Add(member.Name))
+            {
+                throw Malformed($"{where} names '{member.Name}' twice.");
             }
         }
     }

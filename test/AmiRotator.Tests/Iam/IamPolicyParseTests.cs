@@ -88,6 +88,9 @@ public sealed class IamPolicyParseTests
     [InlineData("""{"Statement": {"Effect": "Allow", "Action": "ec2:A", "Resource": "*", "Condition": {"StringEquals": {"ec2:Owner": []}}}}""", "lists no values")]
     [InlineData("""{"Statement": {"Effect": "Allow", "Action": "ec2:A", "Resource": "*", "Condition": {"StringEquals": {"ec2:Owner": null}}}}""", "must be a string")]
     [InlineData("""{"Statement": {"Effect": "Allow", "Action": "ec2:A", "Resource": "*", "Condition": {"StringEquals": "ec2:Owner"}}}""", "must map keys to values")]
+    [InlineData("""{"Statement": {"Effect": "Allow", "Effect": "Deny", "Action": "ec2:A", "Resource": "*"}}""", "names 'Effect' twice")]
+    [InlineData("""{"Statement": {"Effect": "Allow", "Action": "ec2:A", "Resource": "*", "Condition": {"Bool": {"aws:ViaAWSService": "true"}, "Bool": {"aws:ViaAWSService": "false"}}}}""", "names 'Bool' twice")]
+    [InlineData("""{"Statement": {"Effect": "Allow", "Action": "ec2:A", "Resource": "*", "Condition": {"StringEquals": {"ec2:Owner": "a", "EC2:owner": "b"}}}}""", "names 'EC2:owner' twice")]
     public void Parse_WhenMalformed_ThrowsSayingWhy(string json, string reason)
     {
         Assert.Contains(reason, Refused(json).Message, StringComparison.Ordinal);
@@ -116,6 +119,15 @@ public sealed class IamPolicyParseTests
     public void Parse_WhenAPolicyVariableOrSubRemains_Throws(string json)
     {
         Assert.Contains("policy variable", Refused(json).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_WhenTwoPoliciesReuseASid_AcceptsTheirStatementsTogether()
+    {
+        var first = IamScenario.Parse("""{"Statement": {"Sid": "Read", "Effect": "Allow", "Action": "ec2:DescribeImages", "Resource": "*"}}""");
+        var second = IamScenario.Parse("""{"Statement": {"Sid": "Read", "Effect": "Allow", "Action": "ec2:DescribeSnapshots", "Resource": "*"}}""");
+
+        IamPolicy.Validate([.. first, .. second]);
     }
 
     [Fact]
