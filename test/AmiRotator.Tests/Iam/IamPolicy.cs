@@ -72,7 +72,7 @@ internal static class IamPolicy
             {
                 RefuseVariables(action, where);
 
-                // "service:action" or "*": a pattern without a service prefix matches nothing in IAM.
+                // IAM's grammar is service:action or *; anything else would silently match nothing here.
                 var colon = action.IndexOf(':', StringComparison.Ordinal);
                 if (action != "*" && (colon <= 0 || colon == action.Length - 1 || Wildcard.HasWildcard(action[..colon])))
                 {
@@ -106,7 +106,16 @@ internal static class IamPolicy
 
     private static void ValidateCondition(IamCondition condition, string where)
     {
-        var op = ConditionOperator.Parse(condition.Operator);
+        ConditionOperator op;
+        try
+        {
+            op = ConditionOperator.Parse(condition.Operator);
+        }
+        catch (InvalidDataException e)
+        {
+            throw Malformed($"{where}: {e.Message}");
+        }
+
         RefuseVariables(condition.Key, where);
         if (string.IsNullOrEmpty(condition.Key))
         {
