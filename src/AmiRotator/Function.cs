@@ -5,6 +5,7 @@ using AmiRotator.Execution;
 using AmiRotator.Inventory;
 using AmiRotator.Invocation;
 using AmiRotator.Lambda;
+using AmiRotator.Preflight;
 using AmiRotator.Reporting;
 
 namespace AmiRotator;
@@ -71,6 +72,7 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
             summary = request.Kind switch
             {
                 RequestKind.Report => await pass.ReportAsync(request, accountId, ct).ConfigureAwait(false),
+                RequestKind.Preflight => await new PreflightCheck(settings, source, dr, clock, log).RunAsync(accountId, context.RequestId, ct).ConfigureAwait(false),
                 RequestKind.ImageStateChange => await OnImageStateChangeAsync(pass, request, accountId, context, ct).ConfigureAwait(false),
                 _ => await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct, context.RequestId).ConfigureAwait(false),
             };
@@ -86,7 +88,8 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
 
         if (summary.BudgetExceeded is not null || summary.Failures.Count > 0)
         {
-            throw new FunctionErrorException(summary.BudgetExceeded is not null ? "RetireBudgetExceeded" : "PassFailed", FailureMessage(summary));
+            var errorType = summary.BudgetExceeded is not null ? "RetireBudgetExceeded" : summary.Action == "preflight" ? "PreflightFailed" : "PassFailed";
+            throw new FunctionErrorException(errorType, FailureMessage(summary));
         }
 
         return json;
@@ -137,7 +140,7 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
 
     private void EmitMetrics(Summary summary, InvocationContext context)
     {
-        if (summary.Action == "report")
+        if (summary.Action is "report" or "preflight")
         {
             return;
         }
@@ -167,7 +170,9 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
             parts.Add($"{summary.Failures.Count} failure(s): {string.Join("; ", shown)}{(summary.Failures.Count > 5 ? "; …" : "")}");
         }
 
-        parts.Add($"done: {summary.Created.Count} created, {summary.Copied.Count} copied, {summary.Retired.Count} retired{(summary.DryRun ? " (dry run)" : "")}; the full summary is in the log");
+        parts.Add(summary.Action == "preflight" && summary.Message is { } verdicts
+            ? $"{verdicts} The full table is in the log"
+            : $"done: {summary.Created.Count} created, {summary.Copied.Count} copied, {summary.Retired.Count} retired{(summary.DryRun ? " (dry run)" : "")}; the full summary is in the log");
         return string.Join(" | ", parts);
     }
 }

@@ -16,7 +16,9 @@ Patches (each cites its AWS page where it is installed):
     4  DeregisterImage DeleteAssociatedSnapshots -> deletes unshared snapshots, deleteSnapshotResultSet
     5  DeleteSnapshot of a snapshot any registered AMI uses -> InvalidSnapshot.InUse
     6  DescribeImageReferences for ec2:Instance and ec2:LaunchTemplate (moto: HTTP 500)
-    7  call log (/_amirotator/calls), cleared by /moto-api/reset too
+    7  call log (/_amirotator/calls, with each call's DryRun flag), cleared by /moto-api/reset too
+    9  IAM refusals: actions chosen through /_amirotator/config "deny" answer UnauthorizedOperation (403),
+       dry run or not; permitted dry runs keep moto's DryRunOperation (412)
     0  (supporting) image block device mappings report the snapshot's Encrypted/KmsKeyId
     8  (supporting) RegisterImage honours BlockDeviceMappings[].Ebs.SnapshotId
     knob: new images may start "pending"; tests move them to available/failed
@@ -30,10 +32,12 @@ to stdout (and writes the port to --port-file when given).
 
 Extra endpoints (all JSON):
     GET  /_amirotator/health                 -> {"ok": true}
-    GET  /_amirotator/calls                  -> [{"region", "action", "service", "status"}, ...]
+    GET  /_amirotator/calls                  -> [{"region", "action", "service", "status", "dryRun"}, ...]
     POST /_amirotator/calls/reset            -> clears the call log
-    GET  /_amirotator/config                 -> {"newImageState": "available"|"pending"}
-    POST /_amirotator/config                 <- {"newImageState": "available"|"pending"}
+    GET  /_amirotator/config                 -> {"newImageState", "describeImageReferences", "deny"}
+    POST /_amirotator/config                 <- {"newImageState": "available"|"pending",
+                                                 "describeImageReferences": true|false,
+                                                 "deny": ["CopyImage", "us-west-2:DeregisterImage", ...]}
     POST /_amirotator/images/{id}/state      <- {"state": "available"|"failed",
                                                  "stateReason": {"code":..,"message":..}?}
     POST /moto-api/reset                     -> moto's reset; also clears our state
@@ -91,6 +95,8 @@ class State:
         self.copy_tokens: dict[tuple[str, str, str], tuple[str, str]] = {}
         self.new_image_state = "available"
         self.image_references_supported = True
+        # (region or "*", action) pairs IAM refuses: see patch 9.
+        self.denied: set[tuple[str, str]] = set()
 
     def reset(self) -> None:
         with self.lock:
@@ -98,6 +104,7 @@ class State:
             self.copy_tokens.clear()
             self.new_image_state = "available"
             self.image_references_supported = True
+            self.denied.clear()
 
 
 STATE = State()
@@ -575,9 +582,23 @@ class AmiRotatorApp:
         if action is None:
             return self.inner(environ, start_response)
 
-        entry = {"region": region, "action": action, "service": service, "status": None}
+        dry_run = self._param(environ, body, "DryRun").lower() == "true"
+        entry = {"region": region, "action": action, "service": service, "status": None, "dryRun": dry_run}
         with STATE.lock:
             STATE.calls.append(entry)
+            denied = (region, action) in STATE.denied or ("*", action) in STATE.denied
+
+        if denied:
+            # Patch 9. IAM is checked before anything else, for a dry run as for a real call.
+            # [CommonParameters] DryRun: "Checks whether you have the required permissions for the action, without
+            # actually making the request, and provides an error response. If you have the required permissions,
+            # the error response is DryRunOperation. Otherwise, it is UnauthorizedOperation."
+            # [errors-overview] "UnauthorizedOperation: You are not authorized to perform this operation." (HTTP 403);
+            # EC2 appends an encoded authorization message that only sts:DecodeAuthorizationMessage can read.
+            entry["status"] = 403
+            return _ec2_error(start_response, 403, "UnauthorizedOperation",
+                              "You are not authorized to perform this operation. Encoded authorization failure message: "
+                              "amirotator-moto-denied-" + action)
 
         def _start(status: str, headers: Any, exc_info: Any = None) -> Any:
             try:
@@ -606,6 +627,16 @@ class AmiRotatorApp:
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         return body
+
+    @staticmethod
+    def _param(environ: dict[str, Any], body: bytes, name: str) -> str:
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        if name in query:
+            return query[name][0]
+        if body and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            return (form.get(name) or [""])[0]
+        return ""
 
     @staticmethod
     def _describe(environ: dict[str, Any], body: bytes) -> tuple[str | None, str | None, str | None]:
@@ -655,11 +686,19 @@ class AmiRotatorApp:
                 supported = payload.get("describeImageReferences", STATE.image_references_supported)
                 if not isinstance(supported, bool):
                     return _json(start_response, 400, {"error": "describeImageReferences must be true or false"})
+                deny = payload.get("deny")
+                denied = STATE.denied
+                if deny is not None:
+                    if not isinstance(deny, list) or not all(isinstance(d, str) and d for d in deny):
+                        return _json(start_response, 400, {"error": "deny must be a list of 'Action' or 'region:Action'"})
+                    denied = {tuple(d.split(":", 1)) if ":" in d else ("*", d) for d in deny}
                 with STATE.lock:
                     STATE.new_image_state = value
                     STATE.image_references_supported = supported
+                    STATE.denied = denied
             return _json(start_response, 200, {"newImageState": STATE.new_image_state,
-                                               "describeImageReferences": STATE.image_references_supported})
+                                               "describeImageReferences": STATE.image_references_supported,
+                                               "deny": sorted(f"{r}:{a}" if r != "*" else a for r, a in STATE.denied)})
         match = _STATE_PATH_RE.match(path)
         if match and method == "POST":
             new_state = payload.get("state")
@@ -684,6 +723,19 @@ class AmiRotatorApp:
                     return _json(start_response, 200, {"imageId": ami.id, "state": new_state})
             return _json(start_response, 404, {"error": f"image {match.group(1)} not found"})
         return _json(start_response, 404, {"error": f"no such endpoint: {method} {path}"})
+
+
+def _ec2_error(start_response: Callable[..., Any], status: int, code: str, message: str) -> list[bytes]:
+    from xml.sax.saxutils import escape
+
+    data = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        "</Error></Errors><RequestID>amirotator-moto</RequestID></Response>"
+    ).encode("utf-8")
+    start_response(f"{status} Forbidden" if status == 403 else f"{status} Error",
+                   [("Content-Type", "text/xml"), ("Content-Length", str(len(data)))])
+    return [data]
 
 
 def _json(start_response: Callable[..., Any], status: int, payload: Any) -> list[bytes]:

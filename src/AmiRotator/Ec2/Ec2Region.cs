@@ -164,17 +164,9 @@ internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
 
     public async Task<string> CreateImageAsync(BackupAction backup, CancellationToken ct)
     {
-        var request = new CreateImageRequest
-        {
-            InstanceId = backup.InstanceId,
-            Name = backup.Name,
-            Description = backup.Description,
-            NoReboot = backup.NoReboot,
-            TagSpecifications = ImageAndSnapshotTags(backup.Tags),
-        };
         try
         {
-            var response = await client.CreateImageAsync(request, ct).ConfigureAwait(false);
+            var response = await client.CreateImageAsync(CreateImageRequestFor(backup), ct).ConfigureAwait(false);
             return response.ImageId;
         }
         catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidAMIName.Duplicate")
@@ -185,24 +177,9 @@ internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
 
     public async Task<string> CopyImageAsync(CopyAction copy, CancellationToken ct)
     {
-        var request = new CopyImageRequest
-        {
-            SourceImageId = copy.SourceImageId,
-            SourceRegion = copy.SourceRegion,
-            Name = copy.Name,
-            Description = copy.Description,
-            ClientToken = copy.ClientToken,
-            TagSpecifications = ImageAndSnapshotTags(copy.Tags),
-        };
-        if (copy.KmsKeyId is { } key)
-        {
-            request.Encrypted = true;
-            request.KmsKeyId = key;
-        }
-
         try
         {
-            var response = await client.CopyImageAsync(request, ct).ConfigureAwait(false);
+            var response = await client.CopyImageAsync(CopyImageRequestFor(copy), ct).ConfigureAwait(false);
             return response.ImageId;
         }
         catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidAMIName.Duplicate")
@@ -215,7 +192,7 @@ internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
     {
         try
         {
-            var response = await client.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId, DeleteAssociatedSnapshots = true }, ct).ConfigureAwait(false);
+            var response = await client.DeregisterImageAsync(DeregisterImageRequestFor(imageId), ct).ConfigureAwait(false);
             return [.. (response.DeleteSnapshotResults ?? []).Select(r => new SnapshotOutcome(r.SnapshotId, r.ReturnCode?.Value ?? "unknown"))];
         }
         catch (AmazonEC2Exception e) when (e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Unavailable")
@@ -240,6 +217,76 @@ internal sealed class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
             throw new SnapshotInUseException(snapshotId);
         }
     }
+
+    public async Task<DryRunVerdict> DryRunAsync(DryRunRequest request, CancellationToken ct)
+    {
+        try
+        {
+            // Each case sends the request the mutation itself builds, only with DryRun set.
+            switch (request)
+            {
+                case DryRunCreateImage c:
+                    await client.CreateImageAsync(CreateImageRequestFor(c.Backup, dryRun: true), ct).ConfigureAwait(false);
+                    break;
+                case DryRunCopyImage c:
+                    await client.CopyImageAsync(CopyImageRequestFor(c.Copy, dryRun: true), ct).ConfigureAwait(false);
+                    break;
+                case DryRunDeregisterImage d:
+                    await client.DeregisterImageAsync(DeregisterImageRequestFor(d.ImageId, dryRun: true), ct).ConfigureAwait(false);
+                    break;
+                case DryRunDeleteSnapshot d:
+                    await client.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = d.SnapshotId, DryRun = true }, ct).ConfigureAwait(false);
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(request), request, "not a dry-run request");
+            }
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == Ec2Errors.DryRunOperation)
+        {
+            return DryRunVerdict.Allow;
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == Ec2Errors.Unauthorized)
+        {
+            return new DryRunVerdict(false, e.Message);
+        }
+
+        // EC2 never performs a dry run; an answer without DryRunOperation means the endpoint ignored the flag.
+        throw new InvalidOperationException($"{request.Action} with DryRun=true was answered as if it ran: the endpoint does not honour DryRun, so nothing can be concluded.");
+    }
+
+    private static CreateImageRequest CreateImageRequestFor(BackupAction backup, bool dryRun = false) => new()
+    {
+        DryRun = dryRun,
+        InstanceId = backup.InstanceId,
+        Name = backup.Name,
+        Description = backup.Description,
+        NoReboot = backup.NoReboot,
+        TagSpecifications = ImageAndSnapshotTags(backup.Tags),
+    };
+
+    private static CopyImageRequest CopyImageRequestFor(CopyAction copy, bool dryRun = false)
+    {
+        var request = new CopyImageRequest
+        {
+            DryRun = dryRun,
+            SourceImageId = copy.SourceImageId,
+            SourceRegion = copy.SourceRegion,
+            Name = copy.Name,
+            Description = copy.Description,
+            ClientToken = copy.ClientToken,
+            TagSpecifications = ImageAndSnapshotTags(copy.Tags),
+        };
+        if (copy.KmsKeyId is { } key)
+        {
+            request.Encrypted = true;
+            request.KmsKeyId = key;
+        }
+
+        return request;
+    }
+
+    private static DeregisterImageRequest DeregisterImageRequestFor(string imageId, bool dryRun = false) =>
+        new() { ImageId = imageId, DeleteAssociatedSnapshots = true, DryRun = dryRun };
 
     /// <summary>
     /// Image and snapshots are tagged in the creating call itself: no untagged window, and the IAM policy can

@@ -34,6 +34,19 @@ internal interface IEc2Region
 
     /// <summary>DeleteSnapshot. A snapshot already gone counts as deleted; one still in use throws <see cref="SnapshotInUseException"/>.</summary>
     Task DeleteSnapshotAsync(string snapshotId, CancellationToken ct);
+
+    /// <summary>
+    /// Sends the very request a mutation would send, with DryRun=true: allowed or denied, nothing changes. Any
+    /// other answer (a missing resource, a throttle that outlasts the retries) throws.
+    /// </summary>
+    Task<DryRunVerdict> DryRunAsync(DryRunRequest request, CancellationToken ct);
+}
+
+/// <summary>EC2's error code for a denied request, thrown when any call (not only a dry run) is refused by IAM.</summary>
+internal static class Ec2Errors
+{
+    public const string Unauthorized = "UnauthorizedOperation";
+    public const string DryRunOperation = "DryRunOperation";
 }
 
 /// <summary>One entry of DeregisterImage's DeleteSnapshotResults.</summary>

@@ -52,4 +52,18 @@ internal sealed class PacedEc2Region(IEc2Region inner, TimeProvider clock) : IEc
         await deleteSnapshot.TakeAsync(ct).ConfigureAwait(false);
         await inner.DeleteSnapshotAsync(snapshotId, ct).ConfigureAwait(false);
     }
+
+    /// <summary>A dry run is still a call of that action, and EC2 counts it against the action's bucket.</summary>
+    public async Task<DryRunVerdict> DryRunAsync(DryRunRequest request, CancellationToken ct)
+    {
+        var bucket = request switch
+        {
+            DryRunCreateImage => createImage,
+            DryRunCopyImage => copyImage,
+            DryRunDeregisterImage => deregisterImage,
+            _ => deleteSnapshot,
+        };
+        await bucket.TakeAsync(ct).ConfigureAwait(false);
+        return await inner.DryRunAsync(request, ct).ConfigureAwait(false);
+    }
 }

@@ -9,6 +9,8 @@ internal enum RequestKind
     Copy,
     Prune,
     Report,
+    /// <summary>Every mutating request of a pass sent with DryRun=true: proves the deployed role, changes nothing.</summary>
+    Preflight,
     /// <summary>An EC2 AMI State Change event.</summary>
     ImageStateChange,
 }

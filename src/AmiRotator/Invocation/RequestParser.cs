@@ -18,7 +18,7 @@ internal static partial class RequestParser
 
     private const string Accepted =
         "accepted: an EventBridge 'Scheduled Event', an 'EC2 AMI State Change' event, or " +
-        "{\"action\":\"run|backup|copy|prune|report\",\"instanceIds\":[\"i-...\"],\"dryRun\":true|false,\"scheduledTime\":\"2026-11-26T03:00:00Z\"}";
+        "{\"action\":\"run|backup|copy|prune|report|preflight\",\"instanceIds\":[\"i-...\"],\"dryRun\":true|false,\"scheduledTime\":\"2026-11-26T03:00:00Z\"}";
 
     private static readonly string[] ActionFields = ["action", "instanceIds", "dryRun", "scheduledTime"];
 
@@ -135,8 +135,20 @@ internal static partial class RequestParser
             "copy" => RequestKind.Copy,
             "prune" => RequestKind.Prune,
             "report" => RequestKind.Report,
-            _ => throw new InvalidRequestException("UnknownAction", $"Unknown action {(action is null ? actionElement.ValueKind.ToString().ToLowerInvariant() : $"'{Truncate(action)}'")}; accepted actions: run, backup, copy, prune, report."),
+            "preflight" => RequestKind.Preflight,
+            _ => throw new InvalidRequestException("UnknownAction", $"Unknown action {(action is null ? actionElement.ValueKind.ToString().ToLowerInvariant() : $"'{Truncate(action)}'")}; accepted actions: run, backup, copy, prune, report, preflight."),
         };
+
+        if (kind == RequestKind.Preflight)
+        {
+            // A preflight is a dry run by definition; a field that would scope or un-dry it can only be a mistake.
+            foreach (var property in root.EnumerateObject().Where(p => p.Name != "action"))
+            {
+                throw new InvalidRequestException("InvalidField", $"The preflight action takes no '{property.Name}'; send {{\"action\":\"preflight\"}}. It always runs as a dry run and changes nothing.");
+            }
+
+            return new Request(RequestKind.Preflight, DryRun: true);
+        }
 
         var dryRun = ParseDryRun(root);
 

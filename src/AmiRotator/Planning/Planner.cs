@@ -140,25 +140,8 @@ internal static class Planner
                 continue;
             }
 
-            var tags = new SortedDictionary<string, string>(StringComparer.Ordinal)
-            {
-                [ManagedTags.Managed] = ManagedTags.ManagedValue,
-                [ManagedTags.InstanceId] = instance.InstanceId,
-                [ManagedTags.ScheduledTime] = BackupNaming.TimeTag(scope.OnDemand ? scope.Now : time),
-            };
-            if (instance.Name is { } instanceName)
-            {
-                tags[ManagedTags.Name] = instanceName;
-            }
-
             var reason = scope.OnDemand ? "on-demand backup" : $"no backup yet for {BackupNaming.TimeTag(time)}";
-            backups.Add(new BackupAction(
-                instance.InstanceId,
-                name,
-                $"AmiRotator backup of {instance.InstanceId}{(instance.Name is null ? "" : $" ({instance.Name})")}",
-                settings.NoReboot,
-                tags,
-                reason));
+            backups.Add(NewImages.Backup(settings, instance, name, scope.OnDemand ? scope.Now : time, reason));
         }
     }
 
@@ -230,32 +213,13 @@ internal static class Planner
 
             slots--;
             var lastFailed = existing.Where(c => c.IsFailed).OrderByDescending(c => c.CreationDate).ThenBy(c => c.ImageId, StringComparer.Ordinal).FirstOrDefault();
-            var tags = new SortedDictionary<string, string>(StringComparer.Ordinal)
-            {
-                [ManagedTags.Managed] = ManagedTags.ManagedValue,
-                [ManagedTags.SourceImageId] = image.ImageId,
-                [ManagedTags.SourceRegion] = source.Region,
-            };
-            foreach (var key in new[] { ManagedTags.InstanceId, ManagedTags.Name, ManagedTags.ScheduledTime })
-            {
-                if (image.Tags.TryGetValue(key, out var value))
-                {
-                    tags[key] = value;
-                }
-            }
-
-            tags[ManagedTags.BackupTime] = Iso8601.Milliseconds(image.CreationDate);
-            copies.Add(new CopyAction(
-                image.ImageId,
-                source.Region,
+            copies.Add(NewImages.Copy(
+                settings,
+                image,
                 drRegion,
-                image.InstanceId,
                 // A retry is named after the copy that failed, so a second failure can never collide with the first.
                 lastFailed is null ? image.Name : $"{image.Name}-retry-{lastFailed.ImageId["ami-".Length..]}",
-                $"AmiRotator DR copy of {image.ImageId} from {source.Region}",
                 BackupNaming.CopyToken(image.ImageId, drRegion, settings.DrKmsKeyId, lastFailed?.ImageId),
-                settings.DrKmsKeyId,
-                tags,
                 lastFailed is null ? $"no copy in {drRegion} yet" : $"earlier copy {lastFailed.ImageId} failed"));
         }
     }

@@ -17,6 +17,9 @@ internal sealed record SkipEntry(string Subject, string Region, string? Instance
 
 internal sealed record FailureEntry(string Subject, string Region, string? InstanceId, string Step, string Error);
 
+/// <summary>One row of the <c>preflight</c> table: a permission in a Region, its verdict, what it was tried on, and why.</summary>
+internal sealed record PermissionEntry(string Permission, string Region, string Verdict, string Subject, string? Detail = null);
+
 /// <summary>One protected instance's recovery point in one Region (the <c>report</c> action).</summary>
 internal sealed record RecoveryPoint(
     string InstanceId,
@@ -45,7 +48,8 @@ internal sealed record Summary(
     string? BudgetExceeded = null,
     IReadOnlyList<RecoveryPoint>? RecoveryPoints = null,
     string? Message = null,
-    int? KeptTotal = null)
+    int? KeptTotal = null,
+    IReadOnlyList<PermissionEntry>? Permissions = null)
 {
     /// <summary>
     /// At most this many keep decisions go into the response: a large fleet keeps tens of thousands of images,

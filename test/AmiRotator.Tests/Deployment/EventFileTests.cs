@@ -13,7 +13,7 @@ public sealed partial class EventFileTests
     [
         "scheduled-event.json", "scheduler-run.json", "ami-available.json", "ami-failed.json",
         "run.json", "run-dry-run.json", "backup.json", "backup-dry-run.json",
-        "copy.json", "prune.json", "prune-dry-run.json", "report.json",
+        "copy.json", "prune.json", "prune-dry-run.json", "report.json", "preflight.json",
     ];
 
     public static TheoryData<string> EventFiles() =>
@@ -105,6 +105,7 @@ public sealed partial class EventFileTests
     [InlineData("prune.json", "prune", false)]
     [InlineData("prune-dry-run.json", "prune", true)]
     [InlineData("report.json", "report", false)]
+    [InlineData("preflight.json", "preflight", false)]
     public void OnDemandPayload_WhenRead_NamesItsActionAndDryRunFlag(string file, string action, bool dryRun)
     {
         using var document = Read(file);

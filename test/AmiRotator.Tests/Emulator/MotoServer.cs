@@ -113,6 +113,27 @@ public sealed class MotoServer : IAsyncLifetime, IDisposable
         return calls;
     }
 
+    /// <summary>Every request since the last reset, with its HTTP status and whether it was sent with DryRun=true.</summary>
+    public async Task<IReadOnlyList<MotoCall>> CallLogAsync()
+    {
+        using var response = await _http.GetAsync(new Uri(Url, "_amirotator/calls")).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync().ConfigureAwait(false));
+        return [.. document.RootElement.EnumerateArray().Select(call => new MotoCall(
+            StringOrEmpty(call, "region"),
+            StringOrEmpty(call, "action"),
+            call.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.Number ? status.GetInt32() : 0,
+            call.TryGetProperty("dryRun", out var dry) && dry.ValueKind == JsonValueKind.True))];
+    }
+
+    /// <summary>Whether DescribeImageReferences exists (false: it answers InvalidAction, as an endpoint without it does).</summary>
+    public Task SetImageReferencesSupportedAsync(bool supported) =>
+        PostAsync("_amirotator/config", JsonSerializer.Serialize(new Dictionary<string, bool> { ["describeImageReferences"] = supported }));
+
+    /// <summary>Makes IAM refuse these actions ("CopyImage", or "us-west-2:CopyImage" for one Region) until the next reset.</summary>
+    public Task DenyAsync(params string[] actions) =>
+        PostAsync("_amirotator/config", JsonSerializer.Serialize(new Dictionary<string, string[]> { ["deny"] = actions }));
+
     /// <summary>
     /// Launches one instance in <paramref name="region"/> with the given tags (optionally stopped)
     /// and returns its id. It is launched from a throw-away registered image that is deregistered
@@ -370,3 +391,6 @@ public sealed class MotoServer : IAsyncLifetime, IDisposable
             CultureInfo.InvariantCulture, "No AmiRotator.sln above {0}.", AppContext.BaseDirectory));
     }
 }
+
+/// <summary>One request the emulator received.</summary>
+public sealed record MotoCall(string Region, string Action, int Status, bool DryRun);

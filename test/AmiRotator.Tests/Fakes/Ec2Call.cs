@@ -3,9 +3,10 @@ namespace AmiRotator.Tests.Fakes;
 /// <summary>
 /// One EC2 API call the fake received: the Region it was sent to, the API action (as named in the EC2 API
 /// Reference) and its subject (an instance, image or snapshot id, or a filter). <see cref="ErrorCode"/> is the EC2
-/// error code when the call failed.
+/// error code when the call failed. A call sent with <see cref="DryRun"/> ends with DryRunOperation or
+/// UnauthorizedOperation and changes nothing.
 /// </summary>
-internal sealed record Ec2Call(string Region, string Action, string Subject, string? ErrorCode = null)
+internal sealed record Ec2Call(string Region, string Action, string Subject, string? ErrorCode = null, bool DryRun = false)
 {
     public const string DescribeInstances = "DescribeInstances";
     public const string DescribeImages = "DescribeImages";
@@ -17,7 +18,7 @@ internal sealed record Ec2Call(string Region, string Action, string Subject, str
     public const string DeleteSnapshot = "DeleteSnapshot";
 
     /// <summary>The calls that change EC2; a dry run or a repeated event must make none.</summary>
-    public bool IsMutation => Action is CreateImage or CopyImage or DeregisterImage or DeleteSnapshot;
+    public bool IsMutation => !DryRun && Action is CreateImage or CopyImage or DeregisterImage or DeleteSnapshot;
 
     public bool Failed => ErrorCode is not null;
 }

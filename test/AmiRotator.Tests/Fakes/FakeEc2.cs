@@ -626,6 +626,7 @@ internal sealed partial class FakeEc2
         {
             try
             {
+                RequireAllowed(region, action);
                 var result = body();
                 calls.Add(new Ec2Call(region, action, subject));
                 return result;
@@ -698,7 +699,14 @@ internal sealed partial class FakeEc2
     private static AmazonEC2Exception Error(string code, string message)
     {
         var server = code is "InternalError" or "ServiceUnavailable" or "Unavailable";
-        return new AmazonEC2Exception(message, server ? ErrorType.Receiver : ErrorType.Sender, code, "fake-request", server ? HttpStatusCode.InternalServerError : HttpStatusCode.BadRequest);
+        var status = code switch
+        {
+            _ when server => HttpStatusCode.InternalServerError,
+            "UnauthorizedOperation" => HttpStatusCode.Forbidden,
+            "DryRunOperation" => HttpStatusCode.PreconditionFailed,
+            _ => HttpStatusCode.BadRequest,
+        };
+        return new AmazonEC2Exception(message, server ? ErrorType.Receiver : ErrorType.Sender, code, "fake-request", status);
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$")]

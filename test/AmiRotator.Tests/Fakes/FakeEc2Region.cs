@@ -134,6 +134,20 @@ internal sealed class FakeEc2Region(FakeEc2 ec2, string region) : IEc2Region
         }
     }
 
+    public async Task<DryRunVerdict> DryRunAsync(DryRunRequest request, CancellationToken ct)
+    {
+        var (action, subject) = request switch
+        {
+            DryRunCreateImage c => (Ec2Call.CreateImage, c.Backup.InstanceId),
+            DryRunCopyImage c => (Ec2Call.CopyImage, c.Copy.SourceImageId),
+            DryRunDeregisterImage d => (Ec2Call.DeregisterImage, d.ImageId),
+            DryRunDeleteSnapshot d => (Ec2Call.DeleteSnapshot, d.SnapshotId),
+            _ => throw new ArgumentOutOfRangeException(nameof(request), request, "not a dry-run request"),
+        };
+        await ec2.BeforeAsync(new Ec2Call(Region, action, subject, DryRun: true), ct).ConfigureAwait(false);
+        return ec2.DryRun(Region, action, subject);
+    }
+
     /// <summary>One API call: the before-hook, the action itself (atomic in the fake), then the after-hook on success.</summary>
     private async Task<T> Send<T>(string action, string subject, Func<T> api, CancellationToken ct)
     {

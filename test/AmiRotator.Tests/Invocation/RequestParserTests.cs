@@ -53,6 +53,28 @@ public sealed class RequestParserTests
     }
 
     [Fact]
+    public void Parse_WhenPreflight_IsAlwaysADryRun()
+    {
+        var request = Parse("""{"action":"preflight"}""");
+
+        Assert.Equal(RequestKind.Preflight, request.Kind);
+        Assert.True(request.DryRun);
+    }
+
+    [Theory]
+    [InlineData("""{"action":"preflight","dryRun":false}""", "dryRun")]
+    [InlineData("""{"action":"preflight","instanceIds":["i-0123456789abcdef0"]}""", "instanceIds")]
+    [InlineData("""{"action":"preflight","scheduledTime":"2026-11-26T03:00:00Z"}""", "scheduledTime")]
+    public void Parse_WhenPreflightCarriesAnotherField_IsRefusedNamingIt(string payload, string field)
+    {
+        var error = Refused(payload);
+
+        Assert.Equal("InvalidField", error.ErrorType);
+        Assert.Contains($"'{field}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("changes nothing", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_WhenBackupWithIds_KeepsThemOnceInOrder()
     {
         var request = Parse("""{"action":"backup","instanceIds":["i-0123456789abcdef0","i-01234567","i-0123456789abcdef0"]}""");
@@ -78,7 +100,7 @@ public sealed class RequestParserTests
     [InlineData("{\"action\":", "InvalidPayload", "not valid JSON")]
     [InlineData("not json", "InvalidPayload", "not valid JSON")]
     [InlineData("{}", "InvalidPayload", "neither 'action' nor 'source'")]
-    [InlineData("{\"action\":\"explode\"}", "UnknownAction", "accepted actions: run, backup, copy, prune, report")]
+    [InlineData("{\"action\":\"explode\"}", "UnknownAction", "accepted actions: run, backup, copy, prune, report, preflight")]
     [InlineData("{\"action\":7}", "UnknownAction", "Unknown action number")]
     [InlineData("{\"action\":\"run\",\"dryrun\":true}", "InvalidField", "Unknown field 'dryrun'")]
     [InlineData("{\"action\":\"backup\"}", "InvalidField", "needs 'instanceIds'")]
