@@ -9,7 +9,10 @@ BOOTSTRAP_DIR := .build/bootstrap
 BOOTSTRAP := $(BOOTSTRAP_DIR)/bootstrap
 SOURCES := $(shell find src -name '*.cs' -o -name '*.csproj' 2>/dev/null) Directory.Build.props Directory.Packages.props
 
-.PHONY: demo test bench bootstrap build-AmiRotatorFunction check-glibc lint unit clean
+STACKSET_TEMPLATE := .build/stackset-template.yaml
+PACKAGE := .build/ami-rotator-$(RID).zip
+
+.PHONY: demo test bench bootstrap build-AmiRotatorFunction check-glibc lint unit clean stackset-template package
 
 ## demo: start the EC2 emulator, seed two Regions, run a real pass through the real bootstrap, print what happened
 demo: bootstrap
@@ -22,8 +25,24 @@ test: bootstrap lint
 	  --logger "console;verbosity=minimal" --logger "trx" --results-directory .build/test-results || status=$$?; \
 	$(PYTHON) scripts/test-summary.py .build/test-results || status=1; exit $$status
 
-lint:
-	cfn-lint template.yaml
+## lint: cfn-lint (with the SAM transform) on template.yaml, and on the StackSet edition
+lint: $(STACKSET_TEMPLATE)
+	cfn-lint template.yaml $(STACKSET_TEMPLATE)
+
+## stackset-template: plain CloudFormation (no Transform) for StackSets; the code location is a parameter
+stackset-template: $(STACKSET_TEMPLATE)
+
+$(STACKSET_TEMPLATE): template.yaml scripts/sam_transform.py
+	$(PYTHON) scripts/sam_transform.py template.yaml --stackset -o $@
+	@echo "$@: plain CloudFormation for StackSets (parameters CodeS3Bucket and CodeS3Key name the packaged code)"
+
+## package: the zip Lambda loads (bootstrap at its root, executable), for the StackSet recipe's CodeS3Key
+package: $(PACKAGE)
+
+$(PACKAGE): $(BOOTSTRAP)
+	rm -f $@
+	cd $(BOOTSTRAP_DIR) && zip -q -X ../$(notdir $@) bootstrap
+	@echo "$@: $$(stat -c %s $@) bytes"
 
 ## bootstrap: the native AOT binary, checked for AL2023's glibc
 bootstrap: $(BOOTSTRAP)

@@ -4,13 +4,18 @@ using Xunit;
 
 namespace AmiRotator.Tests.Deployment;
 
-/// <summary>cfn-lint (with the SAM transform) accepts the template. cfn-lint is a prerequisite, so its absence fails.</summary>
+/// <summary>
+/// cfn-lint (with the SAM transform) accepts template.yaml and the StackSet edition generated from it. cfn-lint is a
+/// prerequisite, so its absence fails.
+/// </summary>
 public sealed class CfnLintTests
 {
-    [Fact]
-    public async Task CfnLint_WhenRunOnTheTemplate_ReportsNothing()
+    [Theory]
+    [InlineData("template.yaml")]
+    [InlineData("stackset")]
+    public async Task CfnLint_WhenRunOnTheTemplate_ReportsNothing(string template)
     {
-        var start = new ProcessStartInfo("cfn-lint", ["template.yaml"])
+        var start = new ProcessStartInfo("cfn-lint", [template == "stackset" ? DeployedStack.StackSetTemplatePath : "template.yaml"])
         {
             WorkingDirectory = RepositoryFiles.Root,
             RedirectStandardOutput = true,

@@ -15,29 +15,50 @@ public sealed partial class PortabilityTests
         "FunctionName", "RoleName", "QueueName", "TopicName", "LogGroupName", "AlarmName", "RuleName", "ScheduleName", "Name", "PolicyName",
     ];
 
-    [Fact]
-    public void Template_WhenRead_NamesNoRegion()
-    {
-        var matches = RegionName().Matches(File.ReadAllText(RepositoryFiles.Template)).Select(m => m.Value).ToList();
+    /// <summary>template.yaml, and the StackSet edition generated from it, which is what StackSets deploy.</summary>
+    public static TheoryData<string> Templates => ["template.yaml", "stackset"];
 
-        Assert.True(matches.Count == 0, $"template.yaml names Regions: {string.Join(", ", matches)}");
+    [Theory]
+    [MemberData(nameof(Templates))]
+    public void Template_WhenRead_NamesNoRegion(string template)
+    {
+        var matches = RegionName().Matches(Text(template)).Select(m => m.Value).ToList();
+
+        Assert.True(matches.Count == 0, $"{template} names Regions: {string.Join(", ", matches)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Templates))]
+    public void Template_WhenRead_ContainsNoAccountId(string template)
+    {
+        var matches = AccountId().Matches(Text(template)).Select(m => m.Value).ToList();
+
+        Assert.True(matches.Count == 0, $"{template} contains account ids: {string.Join(", ", matches)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Templates))]
+    public void Template_WhenBuildingArns_UsesThePartitionPseudoParameter(string template)
+    {
+        Assert.DoesNotMatch(HardCodedPartition(), Text(template));
     }
 
     [Fact]
-    public void Template_WhenRead_ContainsNoAccountId()
+    public void StackSetEdition_WhenItsResourcesAreDeclared_LeavesTheirNamesToCloudFormation()
     {
-        var matches = AccountId().Matches(File.ReadAllText(RepositoryFiles.Template)).Select(m => m.Value).ToList();
-
-        Assert.True(matches.Count == 0, $"template.yaml contains account ids: {string.Join(", ", matches)}");
+        foreach (var (id, body) in DeployedStack.StackSetTemplate["Resources"]!.AsObject())
+        {
+            var properties = body!["Properties"]?.AsObject();
+            foreach (var name in NameProperties)
+            {
+                // A Ref to another resource (the EventInvokeConfig's FunctionName) names nothing; a literal would.
+                Assert.False(properties?[name] is System.Text.Json.Nodes.JsonValue, $"{id} sets {name} to a fixed value.");
+            }
+        }
     }
 
-    [Fact]
-    public void Template_WhenBuildingArns_UsesThePartitionPseudoParameter()
-    {
-        var text = File.ReadAllText(RepositoryFiles.Template);
-
-        Assert.DoesNotMatch(HardCodedPartition(), text);
-    }
+    private static string Text(string template) =>
+        File.ReadAllText(template == "stackset" ? DeployedStack.StackSetTemplatePath : RepositoryFiles.Template);
 
     [Fact]
     public void Resources_WhenDeclared_LeaveTheirNamesToCloudFormation()

@@ -32,33 +32,6 @@ internal sealed class SamTemplate
     public IEnumerable<KeyValuePair<string, object?>> ResourcesOfType(string type) =>
         Resources.Where(r => r.Value is Dictionary<string, object?> body && Text(body, "Type") == type);
 
-    /// <summary>The function's inline policy statements; a statement inside <c>!If</c> carries that condition.</summary>
-    public IReadOnlyList<PolicyStatement> FunctionStatements()
-    {
-        var statements = new List<PolicyStatement>();
-        foreach (var policy in List(FunctionProperties, "Policies"))
-        {
-            var document = policy as Dictionary<string, object?>
-                ?? throw new InvalidDataException("Function policies must be inline policy documents.");
-            foreach (var entry in List(document, "Statement"))
-            {
-                if (entry is Dictionary<string, object?> { Count: 1 } wrapper && wrapper.TryGetValue("Fn::If", out var ifArgs))
-                {
-                    var args = (List<object?>)ifArgs!;
-                    var condition = (string)args[0]!;
-                    AddUnlessNoValue(statements, args[1], condition);
-                    AddUnlessNoValue(statements, args[2], "!" + condition);
-                }
-                else
-                {
-                    statements.Add(new PolicyStatement((Dictionary<string, object?>)entry!, UnderCondition: null));
-                }
-            }
-        }
-
-        return statements;
-    }
-
     public static Dictionary<string, object?> Map(Dictionary<string, object?> parent, string key) =>
         parent.TryGetValue(key, out var value) && value is Dictionary<string, object?> map
             ? map
@@ -127,64 +100,5 @@ internal sealed class SamTemplate
     {
         var template = sub is List<object?> args ? args[0] as string : sub as string;
         return template is not null && template.Contains("${" + name + "}", StringComparison.Ordinal);
-    }
-
-    private static void AddUnlessNoValue(List<PolicyStatement> statements, object? branch, string condition)
-    {
-        if (!IsNoValue(branch))
-        {
-            statements.Add(new PolicyStatement((Dictionary<string, object?>)branch!, condition));
-        }
-    }
-}
-
-/// <summary>One IAM statement of the function's policy, and the template condition it is included under (null = always).</summary>
-internal sealed record PolicyStatement(Dictionary<string, object?> Body, string? UnderCondition)
-{
-    public string Sid => SamTemplate.Text(Body, "Sid") ?? "(no Sid)";
-
-    public string Effect => SamTemplate.Text(Body, "Effect") ?? string.Empty;
-
-    public IReadOnlyList<string> Actions => [.. SamTemplate.Leaves(Body.GetValueOrDefault("Action"))];
-
-    public IReadOnlyList<string> Resources => [.. SamTemplate.Leaves(Body.GetValueOrDefault("Resource"))];
-
-    /// <summary>Condition entries as (operator, key, values); keys inside an <c>!If</c> count as present.</summary>
-    public IReadOnlyList<(string Operator, string Key, IReadOnlyList<string> Values)> ConditionEntries
-    {
-        get
-        {
-            var entries = new List<(string, string, IReadOnlyList<string>)>();
-            if (Body.GetValueOrDefault("Condition") is not Dictionary<string, object?> condition)
-            {
-                return entries;
-            }
-
-            foreach (var (op, block) in condition)
-            {
-                foreach (var map in Branches(block))
-                {
-                    entries.AddRange(map.Select(kv => (op, kv.Key, (IReadOnlyList<string>)[.. SamTemplate.Leaves(kv.Value)])));
-                }
-            }
-
-            return entries;
-        }
-    }
-
-    public bool HasCondition(string key, string value) =>
-        ConditionEntries.Any(e => e.Key == key && e.Values.Contains(value));
-
-    public override string ToString() => $"{Sid} ({Effect} {string.Join(" ", Actions)})";
-
-    private static IEnumerable<Dictionary<string, object?>> Branches(object? block)
-    {
-        if (block is Dictionary<string, object?> { Count: 1 } wrapper && wrapper.TryGetValue("Fn::If", out var ifArgs))
-        {
-            var args = (List<object?>)ifArgs!;
-            return Branches(args[1]).Concat(Branches(args[2]));
-        }
-
-        return block is Dictionary<string, object?> map && !SamTemplate.IsNoValue(map) ? [map] : [];
     }
 }

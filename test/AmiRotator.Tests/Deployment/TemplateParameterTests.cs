@@ -31,6 +31,8 @@ public sealed class TemplateParameterTests
         ["ScheduleTimezone"] = "the ScheduleV2 event",
         ["AlarmEmail"] = "the alarm e-mail subscription",
         ["Architecture"] = "the function's Architectures",
+        ["DrEbsDefaultKmsKeyArn"] = "the role's KMS statements",
+        ["SourceKmsKeyArns"] = "the role's KMS statements",
     };
 
     private static SamTemplate Template => SamTemplate.Current;
@@ -148,6 +150,14 @@ public sealed class TemplateParameterTests
     [InlineData("AlarmEmail", "ops-alerts", false)]
     [InlineData("Architecture", "arm64", true)]
     [InlineData("Architecture", "aarch64", false)]
+    [InlineData("DrEbsDefaultKmsKeyArn", "", true)]
+    [InlineData("DrEbsDefaultKmsKeyArn", "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", true)]
+    [InlineData("DrEbsDefaultKmsKeyArn", "alias/aws/ebs", false)]
+    [InlineData("SourceKmsKeyArns", "", true)]
+    [InlineData("SourceKmsKeyArns", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", true)]
+    [InlineData("SourceKmsKeyArns", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab,arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab", true)]
+    [InlineData("SourceKmsKeyArns", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab, arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ac", false)]
+    [InlineData("SourceKmsKeyArns", "1234abcd-12ab-34cd-56ef-1234567890ab", false)]
     public void Parameter_WhenGivenAValue_AcceptsExactlyWhatTheFunctionAccepts(string name, string value, bool accepted) =>
         Assert.Equal(accepted, Allows(name, value));
 

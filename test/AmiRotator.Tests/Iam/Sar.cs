@@ -134,10 +134,14 @@ internal sealed class Sar
             return;
         }
 
+        // A resource the call creates has no id yet: IAM sees it as .../* (image/*, snapshot/* for CreateImage and
+        // CopyImage), which is why policies scope creation with aws:RequestTag rather than ids. That is the one
+        // wildcard a request may carry.
         var format = resourceTypes[(entry.Service, row.Name)].Arn;
-        if (Wildcard.HasWildcard(resource) || !IsOfFormat(resource, format))
+        var concrete = resource.EndsWith("/*", StringComparison.Ordinal) ? resource[..^1] + "new" : resource;
+        if (Wildcard.HasWildcard(concrete) || !IsOfFormat(concrete, format))
         {
-            throw new ArgumentException($"'{resource}' is not a concrete {row.Name} ARN ({format}).", nameof(resource));
+            throw new ArgumentException($"'{resource}' is not a {row.Name} ARN ({format}), nor one of a resource the call creates (.../*).", nameof(resource));
         }
     }
 

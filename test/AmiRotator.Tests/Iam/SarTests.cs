@@ -199,6 +199,8 @@ public sealed class SarTests
     [InlineData("ssm:GetParameters", IamScenario.Parameter, "parameter")]
     [InlineData("sqs:ReceiveMessage", "arn:aws:sqs:us-west-2:123456789012:ami-rotator-events", "queue")]
     [InlineData("ec2:DescribeImages", "*", null)]
+    [InlineData("ec2:CreateImage", "arn:aws:ec2:us-west-2::image/*", "image")]
+    [InlineData("ec2:CopyImage", "arn:aws:ec2:us-west-2::snapshot/*", "snapshot")]
     public void CheckResource_WhenTheResourceFitsTheAction_Passes(string action, string resource, string? resourceType)
     {
         Sar.CheckResource(action, resource, resourceType);
@@ -211,6 +213,8 @@ public sealed class SarTests
     [InlineData("ec2:DeregisterImage", "*", "image")]
     [InlineData("ec2:DeregisterImage", "arn:aws:ec2:us-west-2:123456789012:image/ami-1", "image")]
     [InlineData("ec2:DeregisterImage", "arn:aws:ec2:us-west-2::image/ami-*", "image")]
+    [InlineData("ec2:CreateImage", "arn:aws:ec2:*::image/*", "image")]
+    [InlineData("ec2:CreateImage", "arn:aws:ec2:us-west-2::snapshot/*", "image")]
     [InlineData("ec2:DescribeImages", IamScenario.Image, null)]
     [InlineData("ec2:DescribeImages", "*", "image")]
     [InlineData("kms:CreateGrant", "arn:aws:kms:us-west-2:123456789012:alias/aws/ebs", "key")]
