@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using AmiRotator.Retention;
+using NodaTime;
 
 namespace AmiRotator.Configuration;
 
@@ -16,7 +17,7 @@ internal sealed partial record Settings(
     RetentionPolicy DrRetention,
     bool NoReboot,
     string? DrKmsKeyId,
-    TimeZoneInfo RetentionTimeZone,
+    DateTimeZone RetentionTimeZone,
     int? MaxRetirePerRun,
     int MaxCopiesInFlight,
     int RpoHours,
@@ -129,21 +130,16 @@ internal sealed partial record Settings(
             ? null
             : ParseInt("MAX_RETIRE_PER_RUN", text, 0, 1, 100_000);
 
-    private static TimeZoneInfo ParseZone(string? text)
+    private static DateTimeZone ParseZone(string? text)
     {
         if (text is null || text is "UTC" or "Etc/UTC")
         {
-            return TimeZoneInfo.Utc;
+            return DateTimeZone.Utc;
         }
 
-        try
-        {
-            return TimeZoneInfo.FindSystemTimeZoneById(text);
-        }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            throw new SettingsException($"RETENTION_TIMEZONE '{text}' is not a known IANA time zone; expected e.g. 'UTC' or 'Europe/Berlin'.");
-        }
+        // The TZDB that NodaTime embeds, never /usr/share/zoneinfo: provided.al2023 need not ship tzdata.
+        return DateTimeZoneProviders.Tzdb.GetZoneOrNull(text)
+            ?? throw new SettingsException($"RETENTION_TIMEZONE '{text}' is not a known IANA time zone; expected e.g. 'UTC' or 'Europe/Berlin'.");
     }
 
     [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]+$")]

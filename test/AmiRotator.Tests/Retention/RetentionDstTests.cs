@@ -1,5 +1,6 @@
 using System.Globalization;
 using AmiRotator.Retention;
+using NodaTime;
 using Xunit;
 
 namespace AmiRotator.Tests.Retention;
@@ -116,7 +117,7 @@ public sealed class RetentionDstTests
     private static IEnumerable<string> Lines(IReadOnlyList<RetentionDecision> decisions) =>
         decisions.Select(d => $"{d.Id}: {string.Join(", ", d.Reasons)}");
 
-    private static TimeZoneInfo Zone(string name) => TimeZoneInfo.FindSystemTimeZoneById(name);
+    private static DateTimeZone Zone(string name) => DateTimeZoneProviders.Tzdb[name];
 
     private static DateTimeOffset At(string time) =>
         DateTimeOffset.Parse(time, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
