@@ -1,10 +1,15 @@
 using AmiRotator.Configuration;
+using AmiRotator.Lambda;
+using AmiRotator.Reporting;
 using NodaTime;
 using Xunit;
 
 namespace AmiRotator.Tests.Configuration;
 
-/// <summary>Settings read at init: the retention time zone comes from the TZDB that NodaTime embeds.</summary>
+/// <summary>
+/// Settings read at init: the retention time zone comes from the TZDB that NodaTime embeds, and a Region is
+/// judged by its name's form and partition, not by the pinned SDK's list of Regions.
+/// </summary>
 public sealed class SettingsTests
 {
     [Theory]
@@ -51,6 +56,80 @@ public sealed class SettingsTests
 
         Assert.Contains("RETENTION_TIMEZONE", error.Message, StringComparison.Ordinal);
         Assert.Contains($"'{name}'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("us-east-1")]
+    [InlineData("us-gov-west-1")]
+    [InlineData("cn-north-1")]
+    [InlineData("eu-isoe-west-1")]
+    [InlineData("ap-southeast-7")]
+    [InlineData("ap-future-9")]
+    [InlineData("xx-future-7")]
+    public void FromEnvironment_WhenAwsRegionIsWellFormed_AcceptsItWhetherOrNotTheSdkKnowsIt(string region)
+    {
+        var settings = Read(("AWS_REGION", region));
+
+        Assert.Equal(region, settings.Region);
+    }
+
+    [Theory]
+    [InlineData("us-east-1", "ap-future-8")]
+    [InlineData("ap-future-9", "ap-future-8")]
+    [InlineData("cn-north-1", "cn-future-3")]
+    [InlineData("us-gov-west-1", "us-gov-future-2")]
+    [InlineData("eu-isoe-west-1", "eu-isoe-future-2")]
+    [InlineData("us-isob-east-1", "us-isob-future-1")]
+    public void FromEnvironment_WhenDrRegionIsWellFormedAndInTheSamePartition_AcceptsItWhetherOrNotTheSdkKnowsIt(string region, string drRegion)
+    {
+        var settings = Read(("AWS_REGION", region), ("DR_REGION", drRegion));
+
+        Assert.Equal((region, drRegion), (settings.Region, settings.DrRegion));
+    }
+
+    [Theory]
+    [InlineData("AWS_REGION", "US-EAST-1")]
+    [InlineData("AWS_REGION", "us-east")]
+    [InlineData("AWS_REGION", "useast1")]
+    [InlineData("AWS_REGION", "us-east-1a")]
+    [InlineData("DR_REGION", "us_west_2")]
+    [InlineData("DR_REGION", "u-west-2")]
+    [InlineData("DR_REGION", "us--west-2")]
+    public void FromEnvironment_WhenRegionIsMalformed_RefusesNamingTheSettingAndTheValue(string name, string value)
+    {
+        var error = Assert.Throws<SettingsException>(() => Read((name, value)));
+
+        Assert.Equal(
+            $"{name} '{value}' is not an AWS Region name; expected lower-case words and a number joined by dashes, e.g. 'us-east-1' or 'eu-west-1'.",
+            error.Message);
+    }
+
+    [Fact]
+    public void Create_WhenAwsRegionIsMalformed_FailsInitAsInvalidSettings()
+    {
+        var error = Assert.Throws<FunctionErrorException>(() =>
+            Function.Create(name => name == "AWS_REGION" ? "us-east" : null, TimeProvider.System, new Log(TextWriter.Null, TimeProvider.System)));
+
+        Assert.Equal("InvalidSettings", error.ErrorType);
+        Assert.Contains("AWS_REGION 'us-east'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("us-east-1", "aws", "cn-north-1", "aws-cn")]
+    [InlineData("us-gov-west-1", "aws-us-gov", "us-east-1", "aws")]
+    [InlineData("us-iso-east-1", "aws-iso", "us-isob-east-1", "aws-iso-b")]
+    [InlineData("eu-isoe-west-1", "aws-iso-e", "eu-west-1", "aws")]
+    [InlineData("us-isof-south-1", "aws-iso-f", "us-iso-west-1", "aws-iso")]
+    [InlineData("ap-future-9", "aws", "cn-future-3", "aws-cn")]
+    public void FromEnvironment_WhenDrRegionIsInAnotherPartition_RefusesNamingBothRegionsAndPartitions(
+        string region, string partition, string drRegion, string drPartition)
+    {
+        var error = Assert.Throws<SettingsException>(() => Read(("AWS_REGION", region), ("DR_REGION", drRegion)));
+
+        Assert.Equal(
+            $"DR_REGION '{drRegion}' is in partition {drPartition} but AWS_REGION '{region}' is in {partition}; " +
+            $"CopyImage does not copy between partitions, so choose a DR Region in {partition} or leave DR_REGION empty.",
+            error.Message);
     }
 
     private static Settings Read(params (string Name, string Value)[] values)

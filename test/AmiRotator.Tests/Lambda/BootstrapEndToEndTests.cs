@@ -164,6 +164,20 @@ public sealed class BootstrapEndToEndTests
         }
     }
 
+    [Fact]
+    public async Task Init_WhenRegionsAreNewerThanTheSdk_BuildsClientsAndAnswers()
+    {
+        var lines = await AssertInitialisesAndAnswersAsync(new(GoodSettings)
+        {
+            ["AWS_REGION"] = "ap-future-9",
+            ["DR_REGION"] = "ap-future-8",
+        });
+
+        var initialised = Assert.Single(lines, l => Message(l) == "initialised");
+        Assert.Equal("ap-future-9", initialised.GetProperty("region").GetString());
+        Assert.Equal("ap-future-8", initialised.GetProperty("drRegion").GetString());
+    }
+
     /// <summary>Starts the bootstrap, fails with its init error if it posts one, and answers one event without EC2.</summary>
     private static async Task<List<JsonElement>> AssertInitialisesAndAnswersAsync(Dictionary<string, string> settings)
     {
