@@ -1,7 +1,9 @@
 using AmiRotator.Configuration;
 using AmiRotator.Lambda;
 using AmiRotator.Reporting;
+using AmiRotator.Tests.Deployment;
 using NodaTime;
+using NodaTime.TimeZones;
 using Xunit;
 
 namespace AmiRotator.Tests.Configuration;
@@ -43,6 +45,14 @@ public sealed class SettingsTests
 
         Assert.Equal(Offset.FromHours(1), zone.GetUtcOffset(Instant.FromUtc(2024, 1, 15, 12, 0)));
         Assert.Equal(Offset.FromHours(2), zone.GetUtcOffset(Instant.FromUtc(2024, 7, 15, 12, 0)));
+    }
+
+    [Fact]
+    public void Readme_WhenNamingTheBuiltInTimeZoneDatabase_NamesTheVersionNodaTimeEmbeds()
+    {
+        var readme = File.ReadAllText(RepositoryFiles.Readme);
+
+        Assert.Contains($"TZDB {TzdbDateTimeZoneSource.Default.TzdbVersion}", readme, StringComparison.Ordinal);
     }
 
     [Theory]
