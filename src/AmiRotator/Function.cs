@@ -38,7 +38,7 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
         log.Info("initialised",
             ("region", settings.Region), ("drRegion", settings.DrRegion), ("backupTag", settings.BackupTag.ToString()),
             ("retention", settings.Retention.ToString()), ("drRetention", settings.DrRetention.ToString()),
-            ("endpoint", Ec2ClientFactory.Endpoint(env)));
+            ("retentionTimeZone", settings.RetentionTimeZone.Id), ("endpoint", Ec2ClientFactory.Endpoint(env)));
         return new Function(settings, source, dr, clock, log);
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using AmiRotator.Retention;
+using NodaTime;
 
 namespace AmiRotator.Configuration;
 
@@ -16,7 +17,7 @@ internal sealed partial record Settings(
     RetentionPolicy DrRetention,
     bool NoReboot,
     string? DrKmsKeyId,
-    TimeZoneInfo RetentionTimeZone,
+    DateTimeZone RetentionTimeZone,
     int? MaxRetirePerRun,
     int MaxCopiesInFlight,
     int RpoHours,
@@ -24,6 +25,13 @@ internal sealed partial record Settings(
     int Parallelism)
 {
     public const string DefaultRetention = "keep-daily=7,keep-weekly=4";
+
+    // The partitions other than aws, by the prefix their Region names share.
+    private static readonly (string Prefix, string Partition)[] PartitionPrefixes =
+    [
+        ("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-iso-", "aws-iso"), ("us-isob-", "aws-iso-b"),
+        ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"),
+    ];
 
     public static Settings FromEnvironment(Func<string, string?> env)
     {
@@ -35,15 +43,22 @@ internal sealed partial record Settings(
 
         var region = Get("AWS_REGION") ?? Get("AWS_DEFAULT_REGION")
             ?? throw new SettingsException("AWS_REGION is not set; Lambda sets it, locally export e.g. AWS_REGION=us-east-1.");
-        RequireKnownRegion("AWS_REGION", region);
+        RequireRegionName("AWS_REGION", region);
 
         var drRegion = Get("DR_REGION");
         if (drRegion is not null)
         {
-            RequireKnownRegion("DR_REGION", drRegion);
+            RequireRegionName("DR_REGION", drRegion);
             if (drRegion == region)
             {
                 throw new SettingsException($"DR_REGION '{drRegion}' equals the function's Region; choose another Region or leave DR_REGION empty to disable copies.");
+            }
+
+            // CopyImage copies only within a partition; across partitions AWS points to CreateStoreImageTask.
+            var (partition, drPartition) = (PartitionOf(region), PartitionOf(drRegion));
+            if (drPartition != partition)
+            {
+                throw new SettingsException($"DR_REGION '{drRegion}' is in partition {drPartition} but AWS_REGION '{region}' is in {partition}; CopyImage does not copy between partitions, so choose a DR Region in {partition} or leave DR_REGION empty.");
             }
         }
 
@@ -90,16 +105,18 @@ internal sealed partial record Settings(
         }
     }
 
-    private static void RequireKnownRegion(string name, string region)
+    // By form alone: a Region launched after the pinned AWSSDK.EC2 is missing from the SDK's list, yet the SDK
+    // builds its endpoint from the partition's naming rules all the same.
+    private static void RequireRegionName(string name, string region)
     {
-        if (!RegionPattern().IsMatch(region) || !KnownRegions.Value.Contains(region))
+        if (!RegionPattern().IsMatch(region))
         {
-            throw new SettingsException($"{name} '{region}' is not a known AWS Region name; expected e.g. 'us-east-1' or 'eu-west-1'.");
+            throw new SettingsException($"{name} '{region}' is not an AWS Region name; expected lower-case words and a number joined by dashes, e.g. 'us-east-1' or 'eu-west-1'.");
         }
     }
 
-    private static readonly Lazy<HashSet<string>> KnownRegions = new(() =>
-        [.. Amazon.RegionEndpoint.EnumerableAllRegions.Select(r => r.SystemName)]);
+    private static string PartitionOf(string region) =>
+        PartitionPrefixes.FirstOrDefault(p => region.StartsWith(p.Prefix, StringComparison.Ordinal)).Partition ?? "aws";
 
     private static bool ParseBool(string name, string? text, bool defaultValue) => text?.ToUpperInvariant() switch
     {
@@ -129,21 +146,16 @@ internal sealed partial record Settings(
             ? null
             : ParseInt("MAX_RETIRE_PER_RUN", text, 0, 1, 100_000);
 
-    private static TimeZoneInfo ParseZone(string? text)
+    private static DateTimeZone ParseZone(string? text)
     {
         if (text is null || text is "UTC" or "Etc/UTC")
         {
-            return TimeZoneInfo.Utc;
+            return DateTimeZone.Utc;
         }
 
-        try
-        {
-            return TimeZoneInfo.FindSystemTimeZoneById(text);
-        }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            throw new SettingsException($"RETENTION_TIMEZONE '{text}' is not a known IANA time zone; expected e.g. 'UTC' or 'Europe/Berlin'.");
-        }
+        // The TZDB that NodaTime embeds, never /usr/share/zoneinfo: provided.al2023 need not ship tzdata.
+        return DateTimeZoneProviders.Tzdb.GetZoneOrNull(text)
+            ?? throw new SettingsException($"RETENTION_TIMEZONE '{text}' is not a known IANA time zone; expected e.g. 'UTC' or 'Europe/Berlin'.");
     }
 
     [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]+$")]

@@ -15,6 +15,8 @@ internal static class Ec2ClientFactory
     {
         var config = new AmazonEC2Config
         {
+            // A Region newer than the SDK still works: the SDK places an unknown name in the partition whose
+            // naming pattern it matches (else aws) and derives ec2.<region>.<partition's domain> from that.
             RegionEndpoint = RegionEndpoint.GetBySystemName(region),
             AuthenticationRegion = region,
             RetryMode = RequestRetryMode.Adaptive,

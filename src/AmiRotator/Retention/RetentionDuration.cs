@@ -1,6 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
+using NodaTime;
+using NodaTime.TimeZones;
 
 namespace AmiRotator.Retention;
 
@@ -109,7 +111,7 @@ internal sealed record RetentionDuration
     /// The instant the window opens when it ends at <paramref name="newest"/>: backups strictly after it are
     /// inside. Null when the window reaches back past the start of the calendar, i.e. it covers everything.
     /// </summary>
-    public DateTimeOffset? StartBefore(DateTimeOffset newest, TimeZoneInfo zone)
+    public DateTimeOffset? StartBefore(DateTimeOffset newest, DateTimeZone zone)
     {
         ArgumentNullException.ThrowIfNull(zone);
 
@@ -118,7 +120,7 @@ internal sealed record RetentionDuration
         {
             // Calendar steps are taken on the zone's wall clock, as Go's AddDate does in the time's location,
             // so "1d" means "same wall time yesterday" across a DST change.
-            var local = TimeZoneInfo.ConvertTime(newest, zone);
+            var local = WallClock.Read(newest, zone);
             var monthIndex = (local.Year * 12L) + (local.Month - 1) - (Years * 12L) - Months;
             if (monthIndex < 12)
             {
@@ -134,7 +136,7 @@ internal sealed record RetentionDuration
                 return null;
             }
 
-            var wall = DateOnly.FromDayNumber((int)dayNumber).ToDateTime(TimeOnly.MinValue) + local.TimeOfDay;
+            var wall = LocalDate.FromDateOnly(DateOnly.FromDayNumber((int)dayNumber)).At(local.TimeOfDay);
             startUtcTicks = WallClockToUtcTicks(wall, zone);
         }
 
@@ -160,18 +162,24 @@ internal sealed record RetentionDuration
         }
     }
 
-    // Go's time.Date resolution: guess the offset in force at the wall time read as UTC, and re-read it once if
-    // the resulting instant lies in another period. Skipped or doubled wall times then land where Go puts them.
-    private static Int128 WallClockToUtcTicks(DateTime wall, TimeZoneInfo zone)
-    {
-        var guess = zone.GetUtcOffset(DateTime.SpecifyKind(wall, DateTimeKind.Utc));
-        var utcTicks = wall.Ticks - guess.Ticks;
-        if (utcTicks < DateTime.MinValue.Ticks || utcTicks > DateTime.MaxValue.Ticks)
-        {
-            return utcTicks;
-        }
+    // Go's time.Date resolution, which restic's windows (and so ours) follow: guess the offset in force at the
+    // instant whose UTC reading is the wall time, and re-read it at the wall time minus that guess. A wall time the
+    // zone shows once gets its one instant. A skipped or repeated one gets whatever those two reads give, which
+    // depends on the side of Greenwich: New York resolves a skipped 02:30 to 01:30 EST and a repeated 01:30 to the
+    // first (EDT) one; Berlin a skipped 02:30 to 03:30 CEST and a repeated 02:30 to the second (CET) one. No fixed
+    // choice does that (NodaTime's lenient resolver shifts every gap forward and takes every first repeat), so
+    // gaps and repeats go through the same two reads.
+    private static readonly ZoneLocalMappingResolver AsGoTimeDate = Resolvers.CreateMappingResolver(
+        (earlier, _) => TwoReads(earlier.LocalDateTime, earlier.Zone),
+        (wall, zone, _, _) => TwoReads(wall, zone));
 
-        var actual = zone.GetUtcOffset(new DateTime(utcTicks, DateTimeKind.Utc));
-        return (Int128)wall.Ticks - actual.Ticks;
+    private static Int128 WallClockToUtcTicks(LocalDateTime wall, DateTimeZone zone) =>
+        zone.ResolveLocal(wall, AsGoTimeDate).ToInstant().ToUnixTimeTicks() + (Int128)DateTime.UnixEpoch.Ticks;
+
+    private static ZonedDateTime TwoReads(LocalDateTime wall, DateTimeZone zone)
+    {
+        var guess = zone.GetUtcOffset(wall.InUtc().ToInstant());
+        var actual = zone.GetUtcOffset(wall.WithOffset(guess).ToInstant());
+        return wall.WithOffset(actual).ToInstant().InZone(zone);
     }
 }

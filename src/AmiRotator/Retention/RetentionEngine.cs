@@ -1,4 +1,5 @@
-using System.Globalization;
+using NodaTime;
+using NodaTime.Calendars;
 
 namespace AmiRotator.Retention;
 
@@ -13,7 +14,7 @@ internal static class RetentionEngine
     /// (hour, day, ISO week, month, year) are read on <paramref name="zone"/>'s wall clock; windows end at the
     /// newest backup, so a pause in backups never ages the last good ones out.
     /// </summary>
-    public static IReadOnlyList<RetentionDecision> Apply(IReadOnlyList<BackupPoint> backups, RetentionPolicy policy, TimeZoneInfo zone)
+    public static IReadOnlyList<RetentionDecision> Apply(IReadOnlyList<BackupPoint> backups, RetentionPolicy policy, DateTimeZone zone)
     {
         ArgumentNullException.ThrowIfNull(backups);
         ArgumentNullException.ThrowIfNull(policy);
@@ -32,7 +33,7 @@ internal static class RetentionEngine
         for (var nr = 0; nr < newestFirst.Length; nr++)
         {
             var backup = newestFirst[nr];
-            var local = TimeZoneInfo.ConvertTime(backup.Time, zone);
+            var local = WallClock.Read(backup.Time, zone);
             var reasons = new List<string>();
             foreach (var rule in rules)
             {
@@ -49,7 +50,7 @@ internal static class RetentionEngine
     }
 
     // restic's evaluation order: keep-within first, then the counting rules, then the bucketed windows.
-    private static List<Rule> RulesOf(RetentionPolicy policy, DateTimeOffset newest, TimeZoneInfo zone)
+    private static List<Rule> RulesOf(RetentionPolicy policy, DateTimeOffset newest, DateTimeZone zone)
     {
         var rules = new List<Rule>();
         AddWindow(policy.Within, "within", Index);
@@ -66,7 +67,7 @@ internal static class RetentionEngine
         AddWindow(policy.WithinYearly, "yearly within", Year);
         return rules;
 
-        void AddCount(RetentionCount? count, string reason, Func<DateTimeOffset, int, long> bucket)
+        void AddCount(RetentionCount? count, string reason, Func<LocalDateTime, int, long> bucket)
         {
             if (count is not null)
             {
@@ -74,7 +75,7 @@ internal static class RetentionEngine
             }
         }
 
-        void AddWindow(RetentionDuration? window, string reason, Func<DateTimeOffset, int, long> bucket)
+        void AddWindow(RetentionDuration? window, string reason, Func<LocalDateTime, int, long> bucket)
         {
             if (window is not null)
             {
@@ -86,32 +87,32 @@ internal static class RetentionEngine
         }
     }
 
-    private static long Index(DateTimeOffset local, int nr) => nr;
+    private static long Index(LocalDateTime local, int nr) => nr;
 
-    private static long Hour(DateTimeOffset local, int nr) =>
+    private static long Hour(LocalDateTime local, int nr) =>
         (local.Year * 1_000_000L) + (local.Month * 10_000L) + (local.Day * 100L) + local.Hour;
 
-    private static long Day(DateTimeOffset local, int nr) => (local.Year * 10_000L) + (local.Month * 100L) + local.Day;
+    private static long Day(LocalDateTime local, int nr) => (local.Year * 10_000L) + (local.Month * 100L) + local.Day;
 
-    private static long IsoWeek(DateTimeOffset local, int nr) =>
-        (ISOWeek.GetYear(local.DateTime) * 100L) + ISOWeek.GetWeekOfYear(local.DateTime);
+    private static long IsoWeek(LocalDateTime local, int nr) =>
+        (WeekYearRules.Iso.GetWeekYear(local.Date) * 100L) + WeekYearRules.Iso.GetWeekOfWeekYear(local.Date);
 
-    private static long Month(DateTimeOffset local, int nr) => (local.Year * 100L) + local.Month;
+    private static long Month(LocalDateTime local, int nr) => (local.Year * 100L) + local.Month;
 
-    private static long Year(DateTimeOffset local, int nr) => local.Year;
+    private static long Year(LocalDateTime local, int nr) => local.Year;
 
     /// <summary>
     /// One rule's running state during a single <see cref="Apply"/>: a backup is kept when it opens a new bucket
     /// while the rule has counts left (or is unlimited / a window), and the oldest backup is kept too, so an
     /// unspent count stretches history as far back as it goes.
     /// </summary>
-    private sealed class Rule(string reason, Func<DateTimeOffset, int, long> bucket, int? limit, Func<DateTimeOffset, bool> covers)
+    private sealed class Rule(string reason, Func<LocalDateTime, int, long> bucket, int? limit, Func<DateTimeOffset, bool> covers)
     {
         // Bucket values are never negative, so the first backup always opens a bucket.
         private long last = -1;
         private int? remaining = limit;
 
-        public string? Take(DateTimeOffset time, DateTimeOffset local, int nr, bool isOldest)
+        public string? Take(DateTimeOffset time, LocalDateTime local, int nr, bool isOldest)
         {
             if (remaining == 0 || !covers(time))
             {

@@ -245,7 +245,8 @@ public sealed class PassAgainstEmulatorTests(MotoServer moto) : IAsyncLifetime
 
     [Theory]
     [InlineData("DR_REGION", "us-east-1", "equals the function's Region")]
-    [InlineData("DR_REGION", "us-nowhere-9", "not a known AWS Region")]
+    [InlineData("DR_REGION", "us-east", "not an AWS Region name")]
+    [InlineData("DR_REGION", "cn-north-1", "CopyImage does not copy between partitions")]
     [InlineData("BACKUP_TAG", "Backup", "not Key=Value")]
     [InlineData("RETENTION", "keep-dayly=7", "RETENTION")]
     [InlineData("NO_REBOOT", "maybe", "not a boolean")]

@@ -141,6 +141,67 @@ public sealed class BootstrapEndToEndTests
         Assert.Contains(bootstrap.LogLines(), l => Message(l) == "runtime API failure; exiting");
     }
 
+    [Fact]
+    public async Task Init_WhenTheMachineHasNoZoneFiles_ResolvesRetentionTimeZoneAndAnswers()
+    {
+        // provided.al2023 may ship without tzdata; an empty TZDIR is where .NET on Linux would then look for zones.
+        var noZoneFiles = Directory.CreateTempSubdirectory("amirotator-no-tzdata-");
+        try
+        {
+            var lines = await AssertInitialisesAndAnswersAsync(new(GoodSettings)
+            {
+                ["TZDIR"] = noZoneFiles.FullName,
+                ["RETENTION_TIMEZONE"] = "Europe/Berlin",
+            });
+
+            var initialised = Assert.Single(lines, l => Message(l) == "initialised");
+            Assert.Equal("Europe/Berlin", initialised.GetProperty("retentionTimeZone").GetString());
+            Assert.Empty(noZoneFiles.EnumerateFileSystemInfos());
+        }
+        finally
+        {
+            noZoneFiles.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Init_WhenRegionsAreNewerThanTheSdk_BuildsClientsAndAnswers()
+    {
+        var lines = await AssertInitialisesAndAnswersAsync(new(GoodSettings)
+        {
+            ["AWS_REGION"] = "ap-future-9",
+            ["DR_REGION"] = "ap-future-8",
+        });
+
+        var initialised = Assert.Single(lines, l => Message(l) == "initialised");
+        Assert.Equal("ap-future-9", initialised.GetProperty("region").GetString());
+        Assert.Equal("ap-future-8", initialised.GetProperty("drRegion").GetString());
+    }
+
+    /// <summary>Starts the bootstrap, fails with its init error if it posts one, and answers one event without EC2.</summary>
+    private static async Task<List<JsonElement>> AssertInitialisesAndAnswersAsync(Dictionary<string, string> settings)
+    {
+        await using var fake = new FakeRuntimeApi();
+        await using var bootstrap = Bootstrap.Start(fake, settings);
+
+        var initError = fake.WaitForInitErrorAsync(Wait);
+        var ready = fake.WaitForNextCallsAsync(1, Wait);
+        if (await Task.WhenAny(initError, ready) == initError && initError.IsCompletedSuccessfully)
+        {
+            Assert.Fail($"init failed with {initError.Result.ErrorType}: {initError.Result.ErrorMessage}");
+        }
+
+        await ready;
+        var id = await fake.EnqueueAsync(ForeignImageEvent);
+        AssertForeignImageEventAnswered(await fake.WaitForResultAsync(id, Wait));
+        var lines = await bootstrap.StopAndReadLogAsync(expectNextCalls: 2, fake);
+
+        Assert.False(fake.InitErrorPosted);
+        Assert.Contains(lines, l => Message(l) == "initialised");
+        Assert.DoesNotContain(lines, l => Message(l) == "init failed");
+        return lines;
+    }
+
     private static void AssertForeignImageEventAnswered(InvocationResult result)
     {
         Assert.True(result.Kind == InvocationResultKind.Response, $"expected a response, got {result.Kind} {result.ErrorTypeHeader}: {result.BodyText}");

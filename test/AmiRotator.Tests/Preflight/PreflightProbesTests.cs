@@ -15,7 +15,7 @@ public sealed class PreflightProbesTests
     private const string Dr = "eu-central-1";
     private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
 
-    private static Settings SettingsFor(string? drKey = null) => Configuration.Settings.FromEnvironment(name => name switch
+    private static Settings SettingsFor(string? drKey = null) => Settings.FromEnvironment(name => name switch
     {
         "AWS_REGION" => Home,
         "DR_REGION" => Dr,

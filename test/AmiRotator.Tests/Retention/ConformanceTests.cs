@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using AmiRotator.Retention;
+using NodaTime;
 using Xunit;
 
 namespace AmiRotator.Tests.Retention;
@@ -34,7 +35,7 @@ public sealed class ConformanceTests
         var golden = Data.Value;
         var backups = golden.Backups.Select((time, i) => new BackupPoint($"b{i}", time)).ToArray();
 
-        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse(policy), TimeZoneInfo.Utc);
+        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse(policy), DateTimeZone.Utc);
 
         var kept = decisions.Where(d => d.Keep).Select(d => d.Time.UtcTicks).Order().ToArray();
         var expected = golden.Cases[caseIndex].Keep.Select(t => t.UtcTicks).Order().ToArray();

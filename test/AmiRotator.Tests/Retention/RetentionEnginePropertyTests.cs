@@ -1,4 +1,5 @@
 using AmiRotator.Retention;
+using NodaTime;
 using FsCheck;
 using FsCheck.Xunit;
 using Xunit;
@@ -9,7 +10,7 @@ namespace AmiRotator.Tests.Retention;
 [Properties(Arbitrary = [typeof(RetentionArbitraries)], MaxTest = 1000)]
 public sealed class RetentionEnginePropertyTests
 {
-    private static readonly TimeZoneInfo NewYork = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+    private static readonly DateTimeZone NewYork = DateTimeZoneProviders.Tzdb["America/New_York"];
 
     [Property]
     public void Apply_ForAnyPolicy_ReturnsEveryInputBackupExactlyOnce(RetentionScenario scenario)
@@ -109,7 +110,7 @@ public sealed class RetentionEnginePropertyTests
         var start = scenario.Times.Max()!.AddHours(-((24 * d) + h));
 
         // In UTC a calendar day is exactly 24 hours, so the window's start is known without calendar math.
-        var decisions = RetentionEngine.Apply(scenario.Backups(), scenario.PolicyWith("keep-within", $"{d}d{h}h"), TimeZoneInfo.Utc);
+        var decisions = RetentionEngine.Apply(scenario.Backups(), scenario.PolicyWith("keep-within", $"{d}d{h}h"), DateTimeZone.Utc);
 
         Assert.All(decisions.Where(x => x.Time > start), x => Assert.Contains(x.Reasons, r => r.StartsWith("within ", StringComparison.Ordinal)));
     }
@@ -121,7 +122,7 @@ public sealed class RetentionEnginePropertyTests
         h = d == 0 && h == 0 ? 1 : h;
         var start = scenario.Times.Max()!.AddHours(-((24 * d) + h));
 
-        var decisions = RetentionEngine.Apply(scenario.Backups(), RetentionPolicy.Parse($"keep-within={d}d{h}h"), TimeZoneInfo.Utc);
+        var decisions = RetentionEngine.Apply(scenario.Backups(), RetentionPolicy.Parse($"keep-within={d}d{h}h"), DateTimeZone.Utc);
 
         Assert.All(decisions, x => Assert.Equal(x.Time > start, x.Keep));
     }
@@ -148,7 +149,7 @@ public sealed class RetentionEnginePropertyTests
         var decisions = RetentionEngine.Apply(scenario.Backups(), RetentionPolicy.Parse($"keep-daily={n}"), NewYork);
 
         // Each local day counts once, for its newest backup; the oldest backup may ride along as "oldest daily".
-        DateTime Day(RetentionDecision d) => TimeZoneInfo.ConvertTime(d.Time, NewYork).Date;
+        LocalDate Day(RetentionDecision d) => Instant.FromDateTimeOffset(d.Time).InZone(NewYork).Date;
         var days = decisions.Select(Day).Distinct().Count();
         Assert.Equal(Math.Min(n, days), decisions.Count(d => d.Reasons.Contains("daily")));
         Assert.All(

@@ -1,4 +1,5 @@
 using AmiRotator.Retention;
+using NodaTime;
 using Xunit;
 
 namespace AmiRotator.Tests.Retention;
@@ -6,11 +7,11 @@ namespace AmiRotator.Tests.Retention;
 /// <summary>Worked examples of restic's forget semantics: reasons, the oldest-backup rule, windows and zones.</summary>
 public sealed class RetentionEngineTests
 {
-    private static readonly TimeZoneInfo NewYork = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+    private static readonly DateTimeZone NewYork = DateTimeZoneProviders.Tzdb["America/New_York"];
 
     [Fact]
     public void Apply_WhenNoBackups_ReturnsNoDecisions() =>
-        Assert.Empty(RetentionEngine.Apply([], RetentionPolicy.Parse("keep-last=3"), TimeZoneInfo.Utc));
+        Assert.Empty(RetentionEngine.Apply([], RetentionPolicy.Parse("keep-last=3"), DateTimeZone.Utc));
 
     [Fact]
     public void Apply_WhenRulesOverlap_ListsEveryMatchingReasonInResticOrder()
@@ -18,7 +19,7 @@ public sealed class RetentionEngineTests
         var backups = Enumerable.Range(1, 10).Select(day => Backup($"jan{day}", $"2024-01-{day:00}T12:00:00Z")).ToArray();
 
         var decisions = RetentionEngine.Apply(
-            backups, RetentionPolicy.Parse("keep-within-weekly=1m,keep-daily=3,keep-within=1d,keep-last=2"), TimeZoneInfo.Utc);
+            backups, RetentionPolicy.Parse("keep-within-weekly=1m,keep-daily=3,keep-within=1d,keep-last=2"), DateTimeZone.Utc);
 
         // 2024-01-01 is a Monday, so ISO week 1 is Jan 1-7 and week 2 starts Jan 8.
         Assert.Equal(
@@ -44,7 +45,7 @@ public sealed class RetentionEngineTests
             Backup("noon", "2024-05-01T12:00:00Z"),
         };
 
-        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-daily=5"), TimeZoneInfo.Utc);
+        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-daily=5"), DateTimeZone.Utc);
 
         Assert.Equal(
             ["evening: daily", "noon: ", "morning: oldest daily"],
@@ -56,7 +57,7 @@ public sealed class RetentionEngineTests
     {
         var backups = new[] { Backup("new", "2024-05-02T08:00:00Z"), Backup("old", "2024-05-01T08:00:00Z") };
 
-        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-daily=1"), TimeZoneInfo.Utc);
+        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-daily=1"), DateTimeZone.Utc);
 
         Assert.Equal([true, false], decisions.Select(d => d.Keep));
         Assert.Empty(decisions[1].Reasons);
@@ -73,7 +74,7 @@ public sealed class RetentionEngineTests
             Backup("c", "2024-05-01T04:00:00-04:00"),
         };
 
-        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-last=2"), TimeZoneInfo.Utc);
+        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-last=2"), DateTimeZone.Utc);
 
         Assert.Equal(["newest", "b", "a", "c"], decisions.Select(d => d.Id));
         Assert.Equal([true, true, false, false], decisions.Select(d => d.Keep));
@@ -92,7 +93,7 @@ public sealed class RetentionEngineTests
             Backup("sep30", "2014-09-30T13:00:00Z"),
         };
 
-        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-within=1m"), TimeZoneInfo.Utc);
+        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-within=1m"), DateTimeZone.Utc);
 
         Assert.Equal(["newest", "inside"], decisions.Where(d => d.Keep).Select(d => d.Id));
         Assert.Equal(["within 1m"], decisions[1].Reasons);
@@ -108,7 +109,7 @@ public sealed class RetentionEngineTests
             Backup("at-start", "2024-06-08T08:00:00Z"),
         };
 
-        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-within=2d4h"), TimeZoneInfo.Utc);
+        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-within=2d4h"), DateTimeZone.Utc);
 
         Assert.Equal([true, true, false], decisions.Select(d => d.Keep));
     }
@@ -123,7 +124,7 @@ public sealed class RetentionEngineTests
             Backup("two-days-before", "2001-03-02T05:00:00Z"),
         };
 
-        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-within=1d"), TimeZoneInfo.Utc);
+        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-within=1d"), DateTimeZone.Utc);
 
         Assert.Equal([true, true, false], decisions.Select(d => d.Keep));
     }
@@ -137,7 +138,7 @@ public sealed class RetentionEngineTests
     {
         var backups = new[] { Backup("new", "2024-01-02T00:00:00Z"), Backup("old", "0001-01-01T00:00:00Z") };
 
-        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse(policy), TimeZoneInfo.Utc);
+        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse(policy), DateTimeZone.Utc);
 
         Assert.All(decisions, d => Assert.True(d.Keep));
     }
@@ -156,7 +157,7 @@ public sealed class RetentionEngineTests
         var policy = RetentionPolicy.Parse("keep-daily=10");
 
         var newYork = RetentionEngine.Apply(backups, policy, NewYork);
-        var utc = RetentionEngine.Apply(backups, policy, TimeZoneInfo.Utc);
+        var utc = RetentionEngine.Apply(backups, policy, DateTimeZone.Utc);
 
         Assert.Equal(["mar5-0600z", "mar5-0200z", "mar1-1200z"], newYork.Where(d => d.Keep).Select(d => d.Id));
         Assert.Equal(["mar5-0600z", "mar4-1200z", "mar1-1200z"], utc.Where(d => d.Keep).Select(d => d.Id));
@@ -174,7 +175,7 @@ public sealed class RetentionEngineTests
         var policy = RetentionPolicy.Parse("keep-within=1d");
 
         Assert.Equal([true, false], RetentionEngine.Apply(backups, policy, NewYork).Select(d => d.Keep));
-        Assert.Equal([true, true], RetentionEngine.Apply(backups, policy, TimeZoneInfo.Utc).Select(d => d.Keep));
+        Assert.Equal([true, true], RetentionEngine.Apply(backups, policy, DateTimeZone.Utc).Select(d => d.Keep));
     }
 
     [Fact]
@@ -189,7 +190,7 @@ public sealed class RetentionEngineTests
             Backup("w52", "2020-12-20T10:00:00Z"),
         };
 
-        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-weekly=3"), TimeZoneInfo.Utc);
+        var decisions = RetentionEngine.Apply(backups, RetentionPolicy.Parse("keep-weekly=3"), DateTimeZone.Utc);
 
         Assert.Equal(["w1", "w53-sun", "w52"], decisions.Where(d => d.Keep).Select(d => d.Id));
     }

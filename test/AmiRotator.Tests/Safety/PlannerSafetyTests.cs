@@ -51,7 +51,7 @@ public sealed class PlannerSafetyTests
 
     private static Plan Build(string retention, IReadOnlyList<Ec2Image> images, ImageReferences? references = null)
     {
-        var settings = Configuration.Settings.FromEnvironment(name => name switch
+        var settings = AmiRotator.Configuration.Settings.FromEnvironment(name => name switch
         {
             "AWS_REGION" => SafetyWorld.Source,
             "RETENTION" => retention,

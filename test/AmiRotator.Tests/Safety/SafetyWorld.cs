@@ -33,7 +33,7 @@ internal sealed record SafetyWorld(
 
     public static readonly DateTimeOffset Now = new(2026, 11, 26, 3, 0, 0, TimeSpan.Zero);
 
-    public Settings Settings() => Configuration.Settings.FromEnvironment(name => Variables.GetValueOrDefault(name));
+    public Settings Settings() => AmiRotator.Configuration.Settings.FromEnvironment(name => Variables.GetValueOrDefault(name));
 
     public static PassScope PruneScope(DateTimeOffset now) => new(Backup: false, Copy: false, Prune: true, now);
 
