@@ -60,6 +60,19 @@ def show_result(label, result):
     return body
 
 
+def preflight(function):
+    result = function.invoke({"action": "preflight"})
+    body = result["json"] or {}
+    if result["kind"] == "error":
+        print("  %spreflight -> function error %s%s" % (RED, result["errorType"], RESET))
+        print("    %s" % body.get("errorMessage"))
+        return body
+    print("  preflight -> %s" % body.get("message"))
+    for row in body.get("permissions", []):
+        print("    %-28s %-9s %-9s %s" % (row["permission"], row["region"], row["verdict"], row["subject"]))
+    return body
+
+
 def print_region(region):
     client = ec2(region)
     images = client.describe_images(Owners=["self"])["Images"]
@@ -153,6 +166,15 @@ def main():
         body = show_result("report", functions[EAST].invoke({"action": "report"}))
         for point in body.get("recoveryPoints", []):
             print("    %s %-9s newest %s age %sh -> %s" % (point["instanceId"], point["region"], point.get("newestImageId"), point.get("ageHours"), point["status"]))
+
+        step("Preflight in %s: every mutating request sent with DryRun=true, nothing changed" % EAST)
+        body = preflight(functions[EAST])
+        moto("/_amirotator/config", {"deny": ["%s:CopyImage" % WEST]})
+        step("Preflight again, with IAM denying CopyImage in %s (the emulator's knob)" % WEST)
+        denied = preflight(functions[EAST])
+        moto("/_amirotator/config", {"deny": []})
+        if body.get("failures") or not denied.get("errorMessage"):
+            failures += 1
 
         step("Bad input is refused before any EC2 call")
         show_result("{\"action\":\"explode\"}", functions[EAST].invoke({"action": "explode"}))
