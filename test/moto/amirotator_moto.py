@@ -6,21 +6,25 @@ places where moto's EC2 emulation differs from the documented AWS behaviour
 that AmiRotator relies on. The product is never bent to fit the emulator;
 the emulator is patched to fit the AWS documentation. Every patch below quotes
 the AWS document it implements and has its own test in
-test/AmiRotator.Tests/Emulator/MotoPatchTests.cs.
+test/AmiRotator.Tests/Emulator/ (MotoPatchTests.cs, MotoDryRunTests.cs and the Moto*Tests.cs files named
+after what they cover).
 
 Patches (each cites its AWS page where it is installed):
     1  CreateImage TagSpecifications ResourceType=snapshot tags the snapshots (moto: HTTP 500)
     2  CreateImage with a name in use in the account+Region -> InvalidAMIName.Duplicate
     3  CopyImage: ClientToken idempotency, CopyImageTags, TagSpecifications, Encrypted/KmsKeyId,
        source must exist in SourceRegion and be available; the copy lives in the signing Region
-    4  DeregisterImage DeleteAssociatedSnapshots -> deletes unshared snapshots, deleteSnapshotResultSet
-    5  DeleteSnapshot of a snapshot any registered AMI uses -> InvalidSnapshot.InUse
+    4  DeregisterImage DeleteAssociatedSnapshots -> deletes each of the AMI's snapshots that no other registered
+       AMI uses (on any device), "skipped" for the others; deleteSnapshotResultSet
+    5  DeleteSnapshot of the ROOT snapshot of a registered AMI (any state) -> InvalidSnapshot.InUse;
+       data-volume snapshots are deleted
     6  DescribeImageReferences for ec2:Instance and ec2:LaunchTemplate (moto: HTTP 500)
     7  call log (/_amirotator/calls, with each call's DryRun flag), cleared by /moto-api/reset too
     9  IAM refusals: actions chosen through /_amirotator/config "deny" answer UnauthorizedOperation (403),
        dry run or not; permitted dry runs keep moto's DryRunOperation (412)
-    0  (supporting) image block device mappings report the snapshot's Encrypted/KmsKeyId
-    8  (supporting) RegisterImage honours BlockDeviceMappings[].Ebs.SnapshotId
+    0  (supporting) DescribeImages lists every EBS mapping, each with its snapshot's Encrypted/KmsKeyId
+    8  (supporting) RegisterImage honours every BlockDeviceMappings[].Ebs.SnapshotId; the root is the mapping
+       named RootDeviceName, else the first (CreateImage/CopyImage keep one root snapshot)
     knob: new images may start "pending"; tests move them to available/failed
 
 Usage:
@@ -125,16 +129,25 @@ def _tags_from_specs(
     return out
 
 
-def _snapshot_ids(ami: Ami) -> list[str]:
+def _mappings(ami: Any) -> list[tuple[str, Any]]:
+    """(device name, snapshot) for each EBS mapping of the image, root included (see patch 8).
+    moto's own images have exactly one: the root device with ``ebs_snapshot``."""
+    extra = getattr(ami, "_amirotator_mappings", None)
+    if extra:
+        return list(extra)
+    return [(ami.root_device_name, ami.ebs_snapshot)]
+
+
+def _snapshot_ids(ami: Any) -> list[str]:
     ids = []
-    for bdm in ami.block_device_mappings:
-        sid = (bdm.get("Ebs") or {}).get("SnapshotId")
-        if sid and sid not in ids:
-            ids.append(sid)
+    for _device, snap in _mappings(ami):
+        if snap.id not in ids:
+            ids.append(snap.id)
     return ids
 
 
 def _images_using_snapshot(backend: Any, snapshot_id: str) -> list[Ami]:
+    """Registered images (in this backend's Region) with the snapshot on any device."""
     return [a for a in list(backend.amis.values()) if snapshot_id in _snapshot_ids(a)]
 
 
@@ -145,25 +158,30 @@ def _apply_new_image_state(ami: Ami) -> None:
 
 
 # --------------------------------------------------------------------------
-# Patch 0 (supporting): an image's block device mapping reports its snapshot's
-# encryption. [API_Image] blockDeviceMapping -> [API_BlockDeviceMapping] ebs ->
-# [API_EbsBlockDevice] fields Encrypted and KmsKeyId; with [API_CopyImage]
-# "Copies of encrypted backing snapshots for the AMI are encrypted." the copy's
-# mapping must say so.  moto hard-codes an unencrypted mapping (no Encrypted
-# field at all); we derive it from the image's snapshot instead.
+# Patch 0 (supporting): an image's block device mappings, one per EBS snapshot,
+# each reporting its snapshot's encryption. [API_Image] blockDeviceMapping:
+# "Any block device mapping entries." -> [API_BlockDeviceMapping] deviceName,
+# ebs -> [API_EbsBlockDevice] SnapshotId, Encrypted, KmsKeyId. With
+# [API_CopyImage] "Copies of encrypted backing snapshots for the AMI are
+# encrypted." the copy's mapping must say so. moto hard-codes one unencrypted
+# root mapping (no Encrypted field at all); we list every mapping patch 8
+# recorded (root first as registered) and derive each one's fields from its
+# snapshot.
 # --------------------------------------------------------------------------
 def _block_device_mappings(self: Ami) -> list[dict[str, Any]]:
-    snap = self.ebs_snapshot
-    ebs: dict[str, Any] = {
-        "SnapshotId": snap.id,
-        "VolumeSize": getattr(snap.volume, "size", 15) or 15,
-        "DeleteOnTermination": False,
-        "VolumeType": "standard",
-        "Encrypted": bool(snap.encrypted),
-    }
-    if snap.kms_key_id:
-        ebs["KmsKeyId"] = snap.kms_key_id
-    return [{"DeviceName": self.root_device_name, "Ebs": ebs}]
+    out = []
+    for device, snap in _mappings(self):
+        ebs: dict[str, Any] = {
+            "SnapshotId": snap.id,
+            "VolumeSize": getattr(snap.volume, "size", 15) or 15,
+            "DeleteOnTermination": False,
+            "VolumeType": "standard",
+            "Encrypted": bool(snap.encrypted),
+        }
+        if snap.kms_key_id:
+            ebs["KmsKeyId"] = snap.kms_key_id
+        out.append({"DeviceName": device, "Ebs": ebs})
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -337,7 +355,7 @@ def _copy_image(self: AmisResponse) -> ActionResult:
 _orig_deregister_image_response = AmisResponse.deregister_image
 
 
-def _deregister_image(self: AmisResponse) -> ActionResult:
+def _delete_associated_snapshots(backend: Any, snapshot_ids: list[str]) -> list[dict[str, str]]:
     # [API_DeregisterImage] DeleteAssociatedSnapshots: "Specifies whether to delete
     # the snapshots associated with the AMI during deregistration. If a snapshot is
     # associated with multiple AMIs, it is not deleted, regardless of this
@@ -345,8 +363,28 @@ def _deregister_image(self: AmisResponse) -> ActionResult:
     # snapshot associated with the AMI, including the snapshot ID and its success
     # or error code." [API_DeleteSnapshotReturnCode] returnCode: "success |
     # skipped | missing-permissions | internal-error | client-error".
+    # "Associated with multiple AMIs" counts every device of every other
+    # registered AMI (root or data), so a data-volume snapshot another AMI uses is
+    # skipped too, although DeleteSnapshot itself would delete it (patch 5).
     # AWSSDK.EC2 4.0.132.2 reads "deleteSnapshotResultSet/item" with
     # "snapshotId"/"returnCode" (botocore's DeregisterImageResult shape agrees).
+    results = []
+    for sid in snapshot_ids:
+        if _images_using_snapshot(backend, sid):
+            code = "skipped"
+        else:
+            try:
+                backend.delete_snapshot(sid)
+                code = "success"
+            except InvalidSnapshotInUse:
+                code = "skipped"
+            except InvalidSnapshotIdError:
+                code = "client-error"  # already gone
+        results.append({"SnapshotId": sid, "ReturnCode": code})
+    return results
+
+
+def _deregister_image(self: AmisResponse) -> ActionResult:
     if not self._get_param("DeleteAssociatedSnapshots", False):
         return _orig_deregister_image_response(self)
 
@@ -357,37 +395,29 @@ def _deregister_image(self: AmisResponse) -> ActionResult:
         ami = backend.amis.get(ami_id)
         snapshot_ids = _snapshot_ids(ami) if ami is not None else []
         backend.deregister_image(ami_id)  # moto's own errors for unknown ids
-        results = []
-        for sid in snapshot_ids:
-            try:
-                backend.delete_snapshot(sid)
-                code = "success"
-            except InvalidSnapshotInUse:
-                code = "skipped"  # still used by another AMI
-            except InvalidSnapshotIdError:
-                code = "client-error"
-            results.append({"SnapshotId": sid, "ReturnCode": code})
+        results = _delete_associated_snapshots(backend, snapshot_ids)
     return ActionResult({"Return": True, "DeleteSnapshotResults": results})
 
 
 # --------------------------------------------------------------------------
-# Patch 5: DeleteSnapshot of a snapshot a registered AMI uses -> InvalidSnapshot.InUse
-# moto already refuses for the AMI that created the snapshot (from_ami); it does
-# not know about other AMIs that use it (e.g. registered from it, patch 8).
+# Patch 5: DeleteSnapshot of the ROOT snapshot of a registered AMI -> InvalidSnapshot.InUse
 # [API_DeleteSnapshot] "You cannot delete a snapshot of the root device of an EBS
 # volume used by a registered AMI. You must first deregister the AMI before you
-# can delete the snapshot."
+# can delete the snapshot." [ebs-deleting-snapshot] says the same. Only the root
+# device is protected: a data-volume snapshot of a registered AMI is deleted (the
+# AMI keeps listing it). Any registered AMI counts, whatever its state
+# (pending, available, failed, disabled, deprecated); a deregistered AMI, also one
+# in the Recycle Bin (patch 12), is not registered. moto refuses only for the AMI
+# whose CreateImage made the snapshot (from_ami), and for any of its snapshots.
 # --------------------------------------------------------------------------
-_orig_delete_snapshot = EBSBackend.delete_snapshot
-
-
 def _delete_snapshot(self: Any, snapshot_id: str) -> Any:
     with STATE.lock:
-        if snapshot_id in self.snapshots:
-            users = _images_using_snapshot(self, snapshot_id)
-            if users:
-                raise InvalidSnapshotInUse(snapshot_id, users[0].id)
-        return _orig_delete_snapshot(self, snapshot_id)
+        if snapshot_id not in self.snapshots:
+            raise InvalidSnapshotIdError()
+        for ami in list(self.amis.values()):
+            if ami.ebs_snapshot.id == snapshot_id:
+                raise InvalidSnapshotInUse(snapshot_id, ami.id)
+        return self.snapshots.pop(snapshot_id)
 
 
 # --------------------------------------------------------------------------
@@ -494,12 +524,18 @@ def _describe_image_references(self: EC2Response) -> ActionResult:
 
 
 # --------------------------------------------------------------------------
-# Patch 8 (supporting): RegisterImage from an existing snapshot.
+# Patch 8 (supporting): RegisterImage from existing snapshots.
 # [API_RegisterImage] "Register a snapshot of a root device volume: You can use
 # RegisterImage to create an Amazon EBS-backed Linux AMI from a snapshot of a
 # root device volume. You specify the snapshot using a block device mapping."
-# moto ignores BlockDeviceMappings and invents a fresh snapshot. Needed so two
-# AMIs can share a snapshot (DeregisterImage "skipped", DeleteSnapshot InUse).
+# BlockDeviceMapping.N: "The block device mapping entries." RootDeviceName: "The
+# device name of the root device volume (for example, /dev/sda1)."
+# moto ignores BlockDeviceMappings and invents a fresh snapshot. We honour every
+# mapping with Ebs.SnapshotId, in request order; the root is the mapping whose
+# DeviceName equals RootDeviceName, else the first one. Mappings without a
+# snapshot (empty volumes, instance store, NoDevice) are not kept: AmiRotator
+# never registers those. Needed so AMIs can share snapshots (DeregisterImage
+# "skipped", DeleteSnapshot InUse) and have data volumes.
 # --------------------------------------------------------------------------
 _orig_register_image_response = AmisResponse.register_image
 
@@ -509,18 +545,21 @@ def _register_image(self: AmisResponse) -> Any:
     root_name = self._get_param("RootDeviceName")
     with STATE.lock:
         backend = self.ec2_backend
-        snap_bdm = next((b for b in bdms if (b.get("Ebs") or {}).get("SnapshotId")), None)
-        snapshot = None
-        if snap_bdm is not None:
-            snapshot = backend.get_snapshot(snap_bdm["Ebs"]["SnapshotId"])  # NotFound if absent
+        mapped = [
+            (b.get("DeviceName"), backend.get_snapshot(b["Ebs"]["SnapshotId"]))  # NotFound if absent
+            for b in bdms
+            if (b.get("Ebs") or {}).get("SnapshotId")
+        ]
         result = _orig_register_image_response(self)
-        if snapshot is not None:
+        if mapped:
+            root = next((i for i, (device, _) in enumerate(mapped) if root_name and device == root_name), 0)
             ami = backend.amis[result.result["ImageId"]]
             invented = ami.ebs_snapshot
-            ami.ebs_snapshot = snapshot
+            ami.ebs_snapshot = mapped[root][1]
             backend.snapshots.pop(invented.id, None)
             ami.root_device_type = "ebs"
-            ami.root_device_name = root_name or snap_bdm.get("DeviceName") or ami.root_device_name
+            ami.root_device_name = root_name or mapped[root][0] or ami.root_device_name
+            ami._amirotator_mappings = [(device or ami.root_device_name, snap) for device, snap in mapped]
         return result
 
 

@@ -1,0 +1,127 @@
+using Amazon.EC2;
+using Amazon.EC2.Model;
+using Xunit;
+using static AmiRotator.Tests.Emulator.EmulatorImages;
+
+namespace AmiRotator.Tests.Emulator;
+
+/// <summary>
+/// Patches 0, 4, 5 and 8 of test/moto/amirotator_moto.py for images with several snapshots, through the real
+/// AWSSDK.EC2 client.
+/// </summary>
+[Collection(MotoCollection.Name)]
+public sealed class MotoSnapshotSemanticsTests : IAsyncLifetime
+{
+    private const string East = "us-east-1";
+    private const string Zone = "us-east-1a";
+
+    private readonly MotoServer _moto;
+    private readonly AmazonEC2Client _east;
+
+    public MotoSnapshotSemanticsTests(MotoServer moto)
+    {
+        _moto = moto;
+        _east = moto.Client(East);
+    }
+
+    public Task InitializeAsync() => _moto.ResetAsync();
+
+    public Task DisposeAsync()
+    {
+        _east.Dispose();
+        return Task.CompletedTask;
+    }
+
+    // Patch 8 [API_RegisterImage] "You specify the snapshot using a block device mapping"; patch 0 [API_Image]
+    // blockDeviceMapping "Any block device mapping entries": every mapping is kept and listed.
+    [Fact]
+    public async Task RegisterImage_WithSeveralSnapshots_ListsEveryMappingAndTakesTheRootFromRootDeviceName()
+    {
+        var root = await SnapshotAsync(_east, Zone);
+        var data = await SnapshotAsync(_east, Zone);
+
+        var image = await RegisterAsync(_east, "two-volumes", "/dev/xvda", ("/dev/xvdb", data), ("/dev/xvda", root));
+
+        var described = await DescribeImageAsync(_east, image);
+        Assert.Equal("/dev/xvda", described.RootDeviceName);
+        Assert.Equal(
+            new[] { ("/dev/xvdb", data), ("/dev/xvda", root) },
+            described.BlockDeviceMappings.Select(m => (m.DeviceName, m.Ebs.SnapshotId)));
+
+        // No RootDeviceName: the first mapping is the root.
+        var first = await RegisterAsync(_east, "first-is-root", null, ("/dev/sda1", data), ("/dev/sdb", root));
+        Assert.Equal("/dev/sda1", (await DescribeImageAsync(_east, first)).RootDeviceName);
+    }
+
+    // Patch 5 [API_DeleteSnapshot] "You cannot delete a snapshot of the root device of an EBS volume used by a
+    // registered AMI." Only the root device: a data-volume snapshot of a registered AMI is deleted.
+    [Fact]
+    public async Task DeleteSnapshot_OfARegisteredImage_RefusesTheRootAndDeletesADataVolume()
+    {
+        var root = await SnapshotAsync(_east, Zone);
+        var data = await SnapshotAsync(_east, Zone);
+        var image = await RegisterAsync(_east, "root-and-data", "/dev/xvda", ("/dev/xvda", root), ("/dev/xvdb", data));
+
+        await FailsWithAsync("InvalidSnapshot.InUse", () => _east.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = root }));
+        await _east.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = data });
+
+        Assert.True(await SnapshotExistsAsync(_east, root));
+        Assert.False(await SnapshotExistsAsync(_east, data));
+        Assert.Equal(2, (await DescribeImageAsync(_east, image)).BlockDeviceMappings.Count); // the AMI still lists it
+    }
+
+    // Patch 5: a registered AMI in any state protects its root snapshot [ebs-deleting-snapshot].
+    [Theory]
+    [InlineData("pending")]
+    [InlineData("failed")]
+    public async Task DeleteSnapshot_OfTheRootOfAPendingOrFailedImage_FailsWithInvalidSnapshotInUse(string state)
+    {
+        var root = await SnapshotAsync(_east, Zone);
+        var image = await RegisterAsync(_east, "not-available", "/dev/xvda", ("/dev/xvda", root));
+        await _moto.SetImageStateAsync(image, state);
+
+        await FailsWithAsync("InvalidSnapshot.InUse", () => _east.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = root }));
+
+        await _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = image });
+        await _east.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = root });
+        Assert.False(await SnapshotExistsAsync(_east, root));
+    }
+
+    // Patch 4 [API_DeregisterImage] DeleteAssociatedSnapshots: "If a snapshot is associated with multiple AMIs, it is
+    // not deleted, regardless of this setting." Every snapshot of the AMI is handled; sharing counts on any device.
+    [Fact]
+    public async Task DeregisterImage_WithDeleteAssociatedSnapshots_DeletesEveryMappingAndSkipsOneAnotherImageUses()
+    {
+        var rootX = await SnapshotAsync(_east, Zone);
+        var rootY = await SnapshotAsync(_east, Zone);
+        var shared = await SnapshotAsync(_east, Zone);
+        var x = await RegisterAsync(_east, "image-x", "/dev/xvda", ("/dev/xvda", rootX), ("/dev/xvdb", shared));
+        var y = await RegisterAsync(_east, "image-y", "/dev/xvda", ("/dev/xvda", rootY), ("/dev/xvdc", shared));
+
+        var first = await _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = x, DeleteAssociatedSnapshots = true });
+
+        Assert.Equal(
+            new[] { (rootX, "success"), (shared, "skipped") },
+            first.DeleteSnapshotResults.Select(r => (r.SnapshotId, r.ReturnCode.Value)));
+        Assert.False(await SnapshotExistsAsync(_east, rootX));
+        Assert.True(await SnapshotExistsAsync(_east, shared));
+
+        var second = await _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = y, DeleteAssociatedSnapshots = true });
+
+        Assert.Equal(
+            new[] { (rootY, "success"), (shared, "success") },
+            second.DeleteSnapshotResults.Select(r => (r.SnapshotId, r.ReturnCode.Value)));
+        Assert.False(await SnapshotExistsAsync(_east, shared));
+    }
+
+    // CreateImage keeps one root snapshot (patch 0 lists it with its device).
+    [Fact]
+    public async Task CreateImage_ListsItsRootSnapshotUnderTheRootDevice()
+    {
+        var image = await DescribeImageAsync(_east, await CreateImageAsync(_moto, _east, East, "single-root"));
+
+        var mapping = Assert.Single(image.BlockDeviceMappings);
+        Assert.Equal(image.RootDeviceName, mapping.DeviceName);
+        await FailsWithAsync("InvalidSnapshot.InUse", () => _east.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = mapping.Ebs.SnapshotId }));
+    }
+}
