@@ -22,6 +22,7 @@ Patches (each cites its AWS page where it is installed):
     7  call log (/_amirotator/calls, with each call's DryRun flag), cleared by /moto-api/reset too
     9  IAM refusals: actions chosen through /_amirotator/config "deny" answer UnauthorizedOperation (403),
        dry run or not; permitted dry runs keep moto's DryRunOperation (412)
+   10  DescribeImages filter block-device-mapping.snapshot-id, values OR-ed (moto: HTTP 500)
     0  (supporting) DescribeImages lists every EBS mapping, each with its snapshot's Encrypted/KmsKeyId
     8  (supporting) RegisterImage honours every BlockDeviceMappings[].Ebs.SnapshotId; the root is the mapping
        named RootDeviceName, else the first (CreateImage/CopyImage keep one root snapshot)
@@ -51,6 +52,7 @@ Extra endpoints (all JSON):
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import io
 import ipaddress
 import json
@@ -564,6 +566,38 @@ def _register_image(self: AmisResponse) -> Any:
 
 
 # --------------------------------------------------------------------------
+# Patch 10: DescribeImages filter block-device-mapping.snapshot-id (moto: HTTP 500)
+# [API_DescribeImages] Filter.N: "block-device-mapping.snapshot-id - The ID of the
+# snapshot used for the Amazon EBS volume." [API_Filter] "If you specify multiple
+# filters, the filters are joined with an AND" / Values: "If you specify multiple
+# values for a filter, the values are joined with an OR, and the request returns
+# all results that match any of the specified values." An image matches if any of
+# its mappings (root or data) does. Values are matched like moto's other string
+# filters (fnmatch, so * and ? are wildcards). It combines with Owners,
+# ExecutableUsers and moto's other filters as before.
+# --------------------------------------------------------------------------
+def _matches_any(values: Iterable[str], patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(v, p) for v in values for p in patterns)
+
+
+def _describe_images(self: AmisResponse) -> ActionResult:
+    self.error_on_dryrun()
+    ami_ids = self._get_param("ImageIds", []) or []
+    filters = self._filters_from_querystring()
+    owners = self._get_param("Owners", [])
+    exec_users = self._get_param("ExecutableUsers", [])
+    snapshot_filter = filters.pop("block-device-mapping.snapshot-id", None)
+    backend = self.ec2_backend
+    with STATE.lock:
+        images = backend.describe_images(
+            ami_ids=ami_ids, filters=filters or None, exec_users=exec_users, owners=owners
+        )
+        if snapshot_filter is not None:
+            images = [a for a in images if _matches_any(_snapshot_ids(a), list(snapshot_filter))]
+    return ActionResult({"Images": images})
+
+
+# --------------------------------------------------------------------------
 # Reset: moto's POST /moto-api/reset also clears our state.
 # --------------------------------------------------------------------------
 _orig_moto_reset = MotoAPIBackend.reset
@@ -585,6 +619,7 @@ def install_patches() -> None:
     AmiBackend.create_image = _create_image  # type: ignore[method-assign]
     AmisResponse.copy_image = _copy_image  # type: ignore[method-assign]
     AmisResponse.deregister_image = _deregister_image  # type: ignore[method-assign]
+    AmisResponse.describe_images = _describe_images  # type: ignore[method-assign]
     AmisResponse.register_image = _register_image  # type: ignore[method-assign]
     EBSBackend.delete_snapshot = _delete_snapshot  # type: ignore[method-assign]
     EC2Response.describe_image_references = _describe_image_references  # type: ignore[attr-defined]

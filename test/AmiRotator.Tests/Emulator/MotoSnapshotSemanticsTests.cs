@@ -114,6 +114,31 @@ public sealed class MotoSnapshotSemanticsTests : IAsyncLifetime
         Assert.False(await SnapshotExistsAsync(_east, shared));
     }
 
+    // Patch 10 [API_DescribeImages] "block-device-mapping.snapshot-id - The ID of the snapshot used for the Amazon EBS
+    // volume." [API_Filter] values are joined with an OR, filters with an AND.
+    [Fact]
+    public async Task DescribeImages_FilteredBySnapshotId_MatchesAnyMappingOrsTheValuesAndAndsTheFilters()
+    {
+        var rootX = await SnapshotAsync(_east, Zone);
+        var dataX = await SnapshotAsync(_east, Zone);
+        var rootY = await SnapshotAsync(_east, Zone);
+        var rootZ = await SnapshotAsync(_east, Zone);
+        var x = await RegisterAsync(_east, "image-x", "/dev/xvda", ("/dev/xvda", rootX), ("/dev/xvdb", dataX));
+        var y = await RegisterAsync(_east, "image-y", "/dev/xvda", ("/dev/xvda", rootY));
+        var z = await RegisterAsync(_east, "image-z", "/dev/xvda", ("/dev/xvda", rootZ));
+        static Filter BySnapshot(params string[] ids) => new("block-device-mapping.snapshot-id", [.. ids]);
+        static List<string> Ids(List<Image> images) => [.. images.Select(i => i.ImageId).Order(StringComparer.Ordinal)];
+
+        Assert.Equal([x], Ids(await OwnImagesAsync(_east, BySnapshot(dataX))));
+        Assert.Equal(new[] { y, z }.Order(StringComparer.Ordinal), Ids(await OwnImagesAsync(_east, BySnapshot(rootY, rootZ))));
+        Assert.Equal([y], Ids(await OwnImagesAsync(_east, BySnapshot(rootY, rootZ), new Filter("name", ["image-y"]))));
+        Assert.Empty(await OwnImagesAsync(_east, BySnapshot("snap-0000000000000000f")));
+
+        // Without Owners as well.
+        var all = await _east.DescribeImagesAsync(new DescribeImagesRequest { Filters = [BySnapshot(rootX)] });
+        Assert.Equal([x], Ids(all.Images));
+    }
+
     // CreateImage keeps one root snapshot (patch 0 lists it with its device).
     [Fact]
     public async Task CreateImage_ListsItsRootSnapshotUnderTheRootDevice()
