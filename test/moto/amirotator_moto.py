@@ -22,6 +22,8 @@ Patches (each cites its AWS page where it is installed):
     7  call log (/_amirotator/calls, with each call's DryRun flag), cleared by /moto-api/reset too
     9  IAM refusals: actions chosen through /_amirotator/config "deny" answer UnauthorizedOperation (403),
        dry run or not; permitted dry runs keep moto's DryRunOperation (412)
+   11  CreateImage/CopyImage/RegisterImage: Name 3-128 of letters, digits and ()[] ./-'@_ else
+       InvalidAMIName.Malformed; Name missing -> MissingParameter; Description > 255 -> InvalidParameterValue
    10  DescribeImages filter block-device-mapping.snapshot-id, values OR-ed (moto: HTTP 500)
     0  (supporting) DescribeImages lists every EBS mapping, each with its snapshot's Encrypted/KmsKeyId
     8  (supporting) RegisterImage honours every BlockDeviceMappings[].Ebs.SnapshotId; the root is the mapping
@@ -187,6 +189,48 @@ def _block_device_mappings(self: Ami) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------
+# Patch 11: AMI name and description limits (CreateImage, CopyImage, RegisterImage)
+# [API_CreateImage] / [API_RegisterImage] Name: "Constraints: 3-128 alphanumeric
+# characters, parentheses (()), square brackets ([]), spaces ( ), periods (.),
+# slashes (/), dashes (-), single quotes ('), at-signs (@), or underscores(_)".
+# [API_CopyImage] Name ("The name of the new AMI", required) states no
+# constraint, but all three requests use one shape, ImageNameRequest, which
+# EC2's API model bounds to min 3, max 128, and its Description shape,
+# ImageDescriptionRequest, to max 255 (botocore ec2/2016-11-15 service-2.json);
+# the older [ApiReference-query-CreateImage] (API 2013-02-01) says of Description
+# "Constraints: Up to 255 characters". Name is required by all three [API_*:
+# "Required: Yes"]. Error codes: [errors-overview] "InvalidAMIName.Malformed: AMI
+# names must be between 3 and 128 characters long, and may only contain letters,
+# numbers, and the following special characters: ..." (its list is older and
+# shorter than the constraint above, which we follow); "MissingParameter: The
+# request is missing a required parameter."; no code is documented for a long
+# description, so it is the common "InvalidParameterValue: A value specified in
+# a parameter is not valid..." (the message text is ours). "Alphanumeric" is
+# taken as ASCII letters and digits. Checked after the DryRun check, as moto
+# does for its own parameter errors; nothing is created on failure.
+# --------------------------------------------------------------------------
+_AMI_NAME_RE = re.compile(r"[A-Za-z0-9()\[\] ./\-'@_]{3,128}")
+
+
+def _check_name_and_description(name: Any, description: Any) -> None:
+    if name is None:
+        raise EC2ClientError("MissingParameter", "The request must contain the parameter Name")
+    if not _AMI_NAME_RE.fullmatch(str(name)):
+        raise EC2ClientError(
+            "InvalidAMIName.Malformed",
+            "AMI names must be between 3 and 128 characters long, and may only contain letters, numbers, "
+            "and the following special characters: parentheses (()), square brackets ([]), spaces ( ), "
+            "periods (.), slashes (/), dashes (-), single quotes ('), at-signs (@), or underscores (_)",
+        )
+    if description is not None and len(str(description)) > 255:
+        raise EC2ClientError(
+            "InvalidParameterValue",
+            f"Value for parameter Description is invalid: it has {len(str(description))} characters, "
+            "at most 255 are allowed.",
+        )
+
+
+# --------------------------------------------------------------------------
 # Patch 1 + 2: CreateImage
 # --------------------------------------------------------------------------
 _orig_backend_create_image = AmiBackend.create_image
@@ -199,6 +243,7 @@ def _create_image(
     description: str,
     tag_specifications: list[dict[str, Any]],
 ) -> Ami:
+    _check_name_and_description(name, description)  # patch 11
     with STATE.lock:
         # Patch 2. [errors-overview, "Error codes for the Amazon EC2 API"]
         # "InvalidAMIName.Duplicate: The specified AMI name is already in use by
@@ -247,6 +292,7 @@ def _copy_image(self: AmisResponse) -> ActionResult:
     tag_specs = self._get_param("TagSpecifications", []) or []
 
     self.error_on_dryrun()
+    _check_name_and_description(name, description)  # patch 11
     backend = self.ec2_backend  # the DESTINATION Region: the one the call was signed for
     account = backend.account_id
     region = backend.region_name
@@ -545,6 +591,8 @@ _orig_register_image_response = AmisResponse.register_image
 def _register_image(self: AmisResponse) -> Any:
     bdms = self._get_param("BlockDeviceMappings", []) or []
     root_name = self._get_param("RootDeviceName")
+    self.error_on_dryrun()
+    _check_name_and_description(self._get_param("Name"), self._get_param("Description"))  # patch 11
     with STATE.lock:
         backend = self.ec2_backend
         mapped = [
