@@ -28,7 +28,8 @@ Patches (each cites its AWS page where it is installed):
     0  (supporting) DescribeImages lists every EBS mapping, each with its snapshot's Encrypted/KmsKeyId
     8  (supporting) RegisterImage honours every BlockDeviceMappings[].Ebs.SnapshotId; the root is the mapping
        named RootDeviceName, else the first (CreateImage/CopyImage keep one root snapshot)
-    knob: new images may start "pending"; tests move them to available/failed
+    knobs: new images may start "pending" (newImageState for CreateImage, newCopyState for CopyImage);
+           tests move them to available/failed
 
 Usage:
     python3 test/moto/amirotator_moto.py --host 127.0.0.1 --port 5000
@@ -41,14 +42,17 @@ Extra endpoints (all JSON):
     GET  /_amirotator/health                 -> {"ok": true}
     GET  /_amirotator/calls                  -> [{"region", "action", "service", "status", "dryRun"}, ...]
     POST /_amirotator/calls/reset            -> clears the call log
-    GET  /_amirotator/config                 -> {"newImageState", "describeImageReferences", "deny"}
-    POST /_amirotator/config                 <- {"newImageState": "available"|"pending",
-                                                 "describeImageReferences": true|false,
-                                                 "deny": ["CopyImage", "us-west-2:DeregisterImage", ...]}
+    GET  /_amirotator/config                 -> every knob below, with its current value
+    POST /_amirotator/config                 <- any subset of the knobs; only the ones given change:
+            "newImageState": "available"|"pending"   state of CreateImage's new images (default available)
+            "newCopyState": "available"|"pending"|null   state of CopyImage's new images
+                                                 (default null: the same as newImageState)
+            "describeImageReferences": true|false    false: DescribeImageReferences answers InvalidAction
+            "deny": ["CopyImage", "us-west-2:DeregisterImage", ...]   IAM refusals (patch 9)
     POST /_amirotator/images/{id}/state      <- {"state": "available"|"failed",
                                                  "stateReason": {"code":..,"message":..}?}
     POST /moto-api/reset                     -> moto's reset; also clears our state
-                                                (call log, client tokens, config)
+                                                (call log, client tokens, every knob back to its default)
 """
 
 from __future__ import annotations
@@ -102,6 +106,8 @@ class State:
         # (account, region, client token) -> (parameter fingerprint, image id)
         self.copy_tokens: dict[tuple[str, str, str], tuple[str, str]] = {}
         self.new_image_state = "available"
+        # State of CopyImage's new images; None: the same as new_image_state.
+        self.new_copy_state: str | None = None
         self.image_references_supported = True
         # (region or "*", action) pairs IAM refuses: see patch 9.
         self.denied: set[tuple[str, str]] = set()
@@ -111,6 +117,7 @@ class State:
             self.calls.clear()
             self.copy_tokens.clear()
             self.new_image_state = "available"
+            self.new_copy_state = None
             self.image_references_supported = True
             self.denied.clear()
 
@@ -155,8 +162,12 @@ def _images_using_snapshot(backend: Any, snapshot_id: str) -> list[Ami]:
     return [a for a in list(backend.amis.values()) if snapshot_id in _snapshot_ids(a)]
 
 
-def _apply_new_image_state(ami: Ami) -> None:
-    if STATE.new_image_state == "pending":
+def _apply_new_image_state(ami: Ami, copy: bool = False) -> None:
+    """Knobs newImageState (CreateImage) and newCopyState (CopyImage, default: newImageState). [API_CreateImage]
+    and [API_CopyImage] return while the new image is still pending; copies usually stay pending far longer, so a
+    test can hold copies pending while creates complete at once."""
+    state = (STATE.new_copy_state or STATE.new_image_state) if copy else STATE.new_image_state
+    if state == "pending":
         ami.state = "pending"
         ami.ebs_snapshot.status = "pending"
 
@@ -391,7 +402,7 @@ def _copy_image(self: AmisResponse) -> ActionResult:
                 or f"arn:aws:kms:{region}:{account}:alias/aws/ebs"
             )
 
-        _apply_new_image_state(ami)
+        _apply_new_image_state(ami, copy=True)
         if token_key:
             STATE.copy_tokens[token_key] = (fingerprint, ami.id)
         return ActionResult({"ImageId": ami.id})
@@ -814,13 +825,15 @@ class AmiRotatorApp:
                     if not isinstance(deny, list) or not all(isinstance(d, str) and d for d in deny):
                         return _json(start_response, 400, {"error": "deny must be a list of 'Action' or 'region:Action'"})
                     denied = {tuple(d.split(":", 1)) if ":" in d else ("*", d) for d in deny}
+                copy_state = payload.get("newCopyState", STATE.new_copy_state)
+                if copy_state not in (None, "available", "pending"):
+                    return _json(start_response, 400, {"error": "newCopyState must be available, pending or null"})
                 with STATE.lock:
                     STATE.new_image_state = value
+                    STATE.new_copy_state = copy_state
                     STATE.image_references_supported = supported
                     STATE.denied = denied
-            return _json(start_response, 200, {"newImageState": STATE.new_image_state,
-                                               "describeImageReferences": STATE.image_references_supported,
-                                               "deny": sorted(f"{r}:{a}" if r != "*" else a for r, a in STATE.denied)})
+            return _json(start_response, 200, _config())
         match = _STATE_PATH_RE.match(path)
         if match and method == "POST":
             new_state = payload.get("state")
@@ -845,6 +858,16 @@ class AmiRotatorApp:
                     return _json(start_response, 200, {"imageId": ami.id, "state": new_state})
             return _json(start_response, 404, {"error": f"image {match.group(1)} not found"})
         return _json(start_response, 404, {"error": f"no such endpoint: {method} {path}"})
+
+
+def _config() -> dict[str, Any]:
+    with STATE.lock:
+        return {
+            "newImageState": STATE.new_image_state,
+            "newCopyState": STATE.new_copy_state,
+            "describeImageReferences": STATE.image_references_supported,
+            "deny": sorted(f"{r}:{a}" if r != "*" else a for r, a in STATE.denied),
+        }
 
 
 def _ec2_error(start_response: Callable[..., Any], status: int, code: str, message: str) -> list[bytes]:

@@ -86,7 +86,7 @@ public sealed class MotoServer : IAsyncLifetime, IDisposable
 
     /// <summary>
     /// Resets moto (all Regions) and our extra state: the call log, CopyImage client tokens and
-    /// the new-image-state knob.
+    /// every knob (back to its default).
     /// </summary>
     public async Task ResetAsync()
     {
@@ -186,9 +186,19 @@ public sealed class MotoServer : IAsyncLifetime, IDisposable
         return instanceId;
     }
 
-    /// <summary>State of images that CreateImage/CopyImage create from now on: "available" (default) or "pending".</summary>
+    /// <summary>
+    /// State of images that CreateImage creates from now on: "available" (default) or "pending". CopyImage follows it
+    /// unless <see cref="SetNewCopyStateAsync"/> set its own.
+    /// </summary>
     public Task SetNewImageStateAsync(string state) =>
         PostAsync("_amirotator/config", JsonSerializer.Serialize(new Dictionary<string, string> { ["newImageState"] = state }));
+
+    /// <summary>
+    /// State of images that CopyImage creates from now on, independently of <see cref="SetNewImageStateAsync"/>:
+    /// "available" or "pending". Until set (and after a reset) copies follow the new-image state.
+    /// </summary>
+    public Task SetNewCopyStateAsync(string state) =>
+        PostAsync("_amirotator/config", JsonSerializer.Serialize(new Dictionary<string, string> { ["newCopyState"] = state }));
 
     /// <summary>Moves an image (in whatever Region it lives) to "available", "failed" or "pending"; its snapshots follow.</summary>
     public Task SetImageStateAsync(string imageId, string state, string? failureMessage = null)
