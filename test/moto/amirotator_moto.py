@@ -24,6 +24,9 @@ Patches (each cites its AWS page where it is installed):
        dry run or not; permitted dry runs keep moto's DryRunOperation (412)
    11  CreateImage/CopyImage/RegisterImage: Name 3-128 of letters, digits and ()[] ./-'@_ else
        InvalidAMIName.Malformed; Name missing -> MissingParameter; Description > 255 -> InvalidParameterValue
+   13  Enable/DisableImageDeregistrationProtection (moto: HTTP 500); Image.DeregistrationProtection
+       ("disabled", "enabled-with-cooldown", "enabled-without-cooldown", "disabled after <time>" during the
+       24 h cooldown); DeregisterImage of a protected AMI -> OperationNotPermitted (the code is a guess)
    10  DescribeImages filter block-device-mapping.snapshot-id, values OR-ed (moto: HTTP 500)
     0  (supporting) DescribeImages lists every EBS mapping, each with its snapshot's Encrypted/KmsKeyId
     8  (supporting) RegisterImage honours every BlockDeviceMappings[].Ebs.SnapshotId; the root is the mapping
@@ -58,6 +61,7 @@ Extra endpoints (all JSON):
 from __future__ import annotations
 
 import argparse
+import datetime
 import fnmatch
 import io
 import ipaddress
@@ -75,6 +79,7 @@ from typing import Any, Callable, Iterable
 os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
 
 from moto.core.responses import ActionResult  # noqa: E402
+from moto.core.utils import utcnow  # noqa: E402
 from moto.ec2.exceptions import (  # noqa: E402
     EC2ClientError,
     InvalidAMIIdError,
@@ -82,6 +87,7 @@ from moto.ec2.exceptions import (  # noqa: E402
     InvalidSnapshotInUse,
     InvalidTaggableResourceType,
     MalformedAMIIdError,
+    UnvailableAMIIdError,
 )
 from moto.ec2.models.amis import Ami, AmiBackend  # noqa: E402
 from moto.ec2.models.elastic_block_store import EBSBackend  # noqa: E402
@@ -411,9 +417,6 @@ def _copy_image(self: AmisResponse) -> ActionResult:
 # --------------------------------------------------------------------------
 # Patch 4: DeregisterImage with DeleteAssociatedSnapshots
 # --------------------------------------------------------------------------
-_orig_deregister_image_response = AmisResponse.deregister_image
-
-
 def _delete_associated_snapshots(backend: Any, snapshot_ids: list[str]) -> list[dict[str, str]]:
     # [API_DeregisterImage] DeleteAssociatedSnapshots: "Specifies whether to delete
     # the snapshots associated with the AMI during deregistration. If a snapshot is
@@ -444,16 +447,18 @@ def _delete_associated_snapshots(backend: Any, snapshot_ids: list[str]) -> list[
 
 
 def _deregister_image(self: AmisResponse) -> ActionResult:
-    if not self._get_param("DeleteAssociatedSnapshots", False):
-        return _orig_deregister_image_response(self)
-
     ami_id = self._get_param("ImageId")
+    delete_snapshots = bool(self._get_param("DeleteAssociatedSnapshots", False))
     self.error_on_dryrun()
     backend = self.ec2_backend
     with STATE.lock:
         ami = backend.amis.get(ami_id)
+        if ami is not None:
+            _refuse_if_protected(ami)  # patch 13
         snapshot_ids = _snapshot_ids(ami) if ami is not None else []
-        backend.deregister_image(ami_id)  # moto's own errors for unknown ids
+        backend.deregister_image(ami_id)  # moto's own errors for unknown or deregistered ids
+        if not delete_snapshots:
+            return ActionResult({"Return": True})
         results = _delete_associated_snapshots(backend, snapshot_ids)
     return ActionResult({"Return": True, "DeleteSnapshotResults": results})
 
@@ -625,6 +630,111 @@ def _register_image(self: AmisResponse) -> Any:
 
 
 # --------------------------------------------------------------------------
+# Patch 13: deregistration protection (moto: Enable/DisableImageDeregistrationProtection
+# are HTTP 500, and nothing stops DeregisterImage)
+# [API_EnableImageDeregistrationProtection] "Enables deregistration protection for
+# an AMI. When deregistration protection is enabled, the AMI can't be
+# deregistered." WithCooldown: "If true, enforces deregistration protection for 24
+# hours after deregistration protection is disabled."
+# [API_DisableImageDeregistrationProtection] "If you chose to include a 24-hour
+# cooldown period when you enabled deregistration protection for the AMI, then,
+# when you disable deregistration protection, you won't immediately be able to
+# deregister the AMI." [ami-deregistration-protection] "When you turn on
+# deregistration protection, no user can deregister the AMI, regardless of their
+# IAM permissions" / "This cooldown period is the time that deregistration
+# protection remains in effect after you turn it off. During this cooldown
+# period, the AMI can't be deregistered." / "Deregistration protection is turned
+# off by default on all existing and new AMIs."
+# [API_Image] deregistrationProtection: "Indicates whether deregistration
+# protection is enabled for the AMI." (a String). The API reference lists no
+# values; the values here are the ones EC2 is seen to return: "disabled" for
+# every unprotected AMI (describe-images output), "enabled-without-cooldown" /
+# "enabled-with-cooldown" (the AWS CLI example output of
+# enable-image-deregistration-protection is {"Return": "enabled-without-cooldown"},
+# of disable-image-deregistration-protection {"Return": "disabled"}), and during a
+# cooldown "disabled after <time>" (seen by ekristen/aws-nuke, commit 0b26c14b,
+# which strips the "disabled after " prefix to get the time). The time format is
+# not documented: we write it as [API_Image] documents deprecationTime,
+# YYYY-MM-DDTHH:MM:SSZ (UTC). The cooldown runs on this server's clock.
+# Deregistering a protected AMI: no AWS source gives the error code. We answer
+# [errors-overview] "OperationNotPermitted: The specified operation is not
+# allowed. This error can occur for a number of reasons; for example, you might be
+# trying to terminate an instance that has termination protection enabled" (HTTP
+# 400), the code EC2 uses for the analogous termination protection. A guess.
+# Enable/Disable need a registered AMI (InvalidAMIID.NotFound / .Unavailable as
+# for other AMI calls); disabling an unprotected AMI is a no-op answering
+# "disabled" and does not restart a cooldown (the docs are silent; least
+# surprise). Enabling again during a cooldown ends the cooldown.
+# --------------------------------------------------------------------------
+_PROTECTION_COOLDOWN = datetime.timedelta(hours=24)
+
+
+def _protection_state(ami: Any) -> tuple[str, datetime.datetime | None]:
+    """("disabled" | "enabled-with-cooldown" | "enabled-without-cooldown", cooldown end or None)."""
+    state = getattr(ami, "_amirotator_protection", "disabled")
+    until = getattr(ami, "_amirotator_cooldown_until", None)
+    if until is not None and utcnow() >= until:
+        until = None
+    return state, until
+
+
+def _deregistration_protection(self: Ami) -> str:
+    state, until = _protection_state(self)
+    if state == "disabled" and until is not None:
+        return f"disabled after {until:%Y-%m-%dT%H:%M:%SZ}"
+    return state
+
+
+def _refuse_if_protected(ami: Any) -> None:
+    state, until = _protection_state(ami)
+    if state != "disabled":
+        raise EC2ClientError(
+            "OperationNotPermitted",
+            f"The image '{ami.id}' can't be deregistered because deregistration protection is enabled ({state}).",
+        )
+    if until is not None:
+        raise EC2ClientError(
+            "OperationNotPermitted",
+            f"The image '{ami.id}' can't be deregistered until {until:%Y-%m-%dT%H:%M:%SZ}: its deregistration "
+            "protection was disabled less than 24 hours ago and has a cooldown period.",
+        )
+
+
+def _registered_ami(backend: Any, ami_id: Any) -> Any:
+    if not ami_id or not str(ami_id).startswith("ami-"):
+        raise MalformedAMIIdError([str(ami_id)])
+    ami = backend.amis.get(ami_id)
+    if ami is not None:
+        return ami
+    if ami_id in backend.deleted_amis:
+        raise UnvailableAMIIdError(ami_id)
+    raise InvalidAMIIdError(ami_id)
+
+
+def _enable_image_deregistration_protection(self: EC2Response) -> ActionResult:
+    ami_id = self._get_param("ImageId")
+    with_cooldown = bool(self._get_param("WithCooldown", False))
+    self.error_on_dryrun()
+    with STATE.lock:
+        ami = _registered_ami(self.ec2_backend, ami_id)
+        ami._amirotator_protection = "enabled-with-cooldown" if with_cooldown else "enabled-without-cooldown"
+        ami._amirotator_cooldown_until = None
+        return ActionResult({"Return": ami._amirotator_protection})
+
+
+def _disable_image_deregistration_protection(self: EC2Response) -> ActionResult:
+    ami_id = self._get_param("ImageId")
+    self.error_on_dryrun()
+    with STATE.lock:
+        ami = _registered_ami(self.ec2_backend, ami_id)
+        state, _until = _protection_state(ami)
+        if state == "enabled-with-cooldown":
+            ami._amirotator_cooldown_until = utcnow().replace(microsecond=0) + _PROTECTION_COOLDOWN
+        ami._amirotator_protection = "disabled"
+        return ActionResult({"Return": "disabled"})
+
+
+# --------------------------------------------------------------------------
 # Patch 10: DescribeImages filter block-device-mapping.snapshot-id (moto: HTTP 500)
 # [API_DescribeImages] Filter.N: "block-device-mapping.snapshot-id - The ID of the
 # snapshot used for the Amazon EBS volume." [API_Filter] "If you specify multiple
@@ -682,6 +792,9 @@ def install_patches() -> None:
     AmisResponse.register_image = _register_image  # type: ignore[method-assign]
     EBSBackend.delete_snapshot = _delete_snapshot  # type: ignore[method-assign]
     EC2Response.describe_image_references = _describe_image_references  # type: ignore[attr-defined]
+    Ami.deregistration_protection = property(_deregistration_protection)  # type: ignore[attr-defined]
+    EC2Response.enable_image_deregistration_protection = _enable_image_deregistration_protection  # type: ignore[attr-defined]
+    EC2Response.disable_image_deregistration_protection = _disable_image_deregistration_protection  # type: ignore[attr-defined]
     MotoAPIBackend.reset = _moto_reset  # type: ignore[method-assign]
     _PATCHED = True
 
