@@ -200,6 +200,14 @@ public sealed class MotoServer : IAsyncLifetime, IDisposable
     public Task SetNewCopyStateAsync(string state) =>
         PostAsync("_amirotator/config", JsonSerializer.Serialize(new Dictionary<string, string> { ["newCopyState"] = state }));
 
+    /// <summary>
+    /// Whether a Region-level Recycle Bin retention rule for AMIs exists (in every Region), retaining deregistered AMIs
+    /// for <paramref name="days"/> (1 to 365). While on, DeregisterImage moves AMIs to the bin. Seed instances
+    /// (<see cref="SeedInstanceAsync"/>) before turning it on, or their throw-away images land in the bin too.
+    /// </summary>
+    public Task SetRecycleBinAsync(bool enabled, int days = 7) =>
+        PostAsync("_amirotator/config", JsonSerializer.Serialize(new Dictionary<string, object> { ["recycleBin"] = enabled, ["recycleBinDays"] = days }));
+
     /// <summary>Moves an image (in whatever Region it lives) to "available", "failed" or "pending"; its snapshots follow.</summary>
     public Task SetImageStateAsync(string imageId, string state, string? failureMessage = null)
     {
