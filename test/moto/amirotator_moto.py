@@ -30,6 +30,9 @@ Patches (each cites its AWS page where it is installed):
        ("disabled", "enabled-with-cooldown", "enabled-without-cooldown", "disabled after <time>" during the
        24 h cooldown); DeregisterImage of a protected AMI -> OperationNotPermitted (the code is a guess)
    10  DescribeImages filter block-device-mapping.snapshot-id, values OR-ed (moto: HTTP 500)
+   14  eventual consistency (knob consistencyLag N): new images, and state changes made through
+       /_amirotator/images/{id}/state, reach DescribeImages only after N further DescribeImages calls in their
+       Region; new CreateImage/CopyImage snapshots likewise in DescribeSnapshots
     0  (supporting) DescribeImages lists every EBS mapping, each with its snapshot's Encrypted/KmsKeyId
     8  (supporting) RegisterImage honours every BlockDeviceMappings[].Ebs.SnapshotId; the root is the mapping
        named RootDeviceName, else the first (CreateImage/CopyImage keep one root snapshot)
@@ -57,6 +60,7 @@ Extra endpoints (all JSON):
             "recycleBin": true|false                 a Region-level Recycle Bin retention rule for AMIs exists
                                                  (every Region; default false; patch 12)
             "recycleBinDays": 1..365                 its retention period in days (default 7)
+            "consistencyLag": 0, 1, 2, ...           eventual consistency, in Describe calls (default 0; patch 14)
     POST /_amirotator/images/{id}/state      <- {"state": "available"|"failed",
                                                  "stateReason": {"code":..,"message":..}?}
     POST /moto-api/reset                     -> moto's reset; also clears our state
@@ -99,6 +103,7 @@ from moto.ec2.models.amis import Ami, AmiBackend  # noqa: E402
 from moto.ec2.models.elastic_block_store import EBSBackend  # noqa: E402
 from moto.ec2.responses import EC2Response  # noqa: E402
 from moto.ec2.responses.amis import AmisResponse  # noqa: E402
+from moto.ec2.responses.elastic_block_store import ElasticBlockStore  # noqa: E402
 from moto.moto_api._internal.models import MotoAPIBackend  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
@@ -128,6 +133,10 @@ class State:
         self.recycle_bin = False
         self.recycle_bin_days = 7
         self.bin: dict[tuple[str, str], dict[str, "BinEntry"]] = {}
+        # Patch 14: eventual consistency. Lag in Describe calls, and the calls made so far:
+        # (account, region, "DescribeImages" | "DescribeSnapshots") -> count
+        self.consistency_lag = 0
+        self.describe_counts: dict[tuple[str, str, str], int] = {}
 
     def reset(self) -> None:
         with self.lock:
@@ -140,6 +149,8 @@ class State:
             self.recycle_bin = False
             self.recycle_bin_days = 7
             self.bin.clear()
+            self.consistency_lag = 0
+            self.describe_counts.clear()
 
 
 STATE = State()
@@ -304,6 +315,7 @@ def _create_image(
         for key, value in tags["snapshot"].items():
             ami.ebs_snapshot.add_tag(key, value)
         _apply_new_image_state(ami)
+        _lag_new(self, ami, [ami.ebs_snapshot])  # patch 14
         return ami
 
 
@@ -423,6 +435,7 @@ def _copy_image(self: AmisResponse) -> ActionResult:
             )
 
         _apply_new_image_state(ami, copy=True)
+        _lag_new(backend, ami, [ami.ebs_snapshot])  # patch 14
         if token_key:
             STATE.copy_tokens[token_key] = (fingerprint, ami.id)
         return ActionResult({"ImageId": ami.id})
@@ -643,6 +656,8 @@ def _register_image(self: AmisResponse) -> Any:
             ami.root_device_type = "ebs"
             ami.root_device_name = root_name or mapped[root][0] or ami.root_device_name
             ami._amirotator_mappings = [(device or ami.root_device_name, snap) for device, snap in mapped]
+        ami = backend.amis[result.result["ImageId"]]
+        _lag_new(backend, ami, [] if mapped else [ami.ebs_snapshot])  # patch 14
         return result
 
 
@@ -906,14 +921,123 @@ def _describe_images(self: AmisResponse) -> ActionResult:
     owners = self._get_param("Owners", [])
     exec_users = self._get_param("ExecutableUsers", [])
     snapshot_filter = filters.pop("block-device-mapping.snapshot-id", None)
+    state_filter = filters.pop("state", None)  # matched against the state shown (patch 14)
     backend = self.ec2_backend
     with STATE.lock:
-        images = backend.describe_images(
-            ami_ids=ami_ids, filters=filters or None, exec_users=exec_users, owners=owners
-        )
+        count = _bump(backend, "DescribeImages")
+        hidden = {a.id for a in list(backend.amis.values()) if _not_yet_visible(a, count)}
+        if ami_ids:
+            malformed = [i for i in ami_ids if not str(i).startswith("ami-")]
+            if malformed:
+                raise MalformedAMIIdError(malformed)
+            wanted = [i for i in ami_ids if i not in hidden]
+            if not wanted:
+                raise InvalidAMIIdError(ami_ids)
+            images = backend.describe_images(ami_ids=wanted, exec_users=exec_users, owners=owners)
+        else:
+            images = backend.describe_images(filters=filters or None, exec_users=exec_users, owners=owners)
+            images = [a for a in images if a.id not in hidden]
+        shown = [_as_seen(a, count) for a in images]
+        if state_filter is not None:
+            shown = [a for a in shown if _matches_any([a.state], list(state_filter))]
         if snapshot_filter is not None:
-            images = [a for a in images if _matches_any(_snapshot_ids(a), list(snapshot_filter))]
-    return ActionResult({"Images": images})
+            shown = [a for a in shown if _matches_any(_snapshot_ids(a), list(snapshot_filter))]
+    return ActionResult({"Images": shown})
+
+
+# --------------------------------------------------------------------------
+# Patch 14: eventually consistent reads (knob consistencyLag, in Describe calls)
+# [ec2/latest/devguide/eventual-consistency] "The Amazon EC2 API follows an
+# eventual consistency model, due to the distributed nature of the system
+# supporting the API. This means that the result of an API command you run that
+# affects your Amazon EC2 resources might not be immediately visible to all
+# subsequent commands you run." / "if you run a command to modify or describe the
+# resource that you just created, its ID might not have propagated throughout the
+# system, and you will get an error responding that the resource does not exist."
+# With consistencyLag N > 0 an image made by CreateImage, CopyImage or
+# RegisterImage is seen by DescribeImages in its Region only from the (N+1)th
+# DescribeImages call there after its creation: before that DescribeImages with
+# its id answers InvalidAMIID.NotFound (as for any id that doesn't exist; other
+# ids in the same call are still answered, as moto does) and listings leave it
+# out. A state change made through POST /_amirotator/images/{id}/state is seen the
+# same way: until then DescribeImages shows the previous state (and state
+# reason), in listings, by id and for the "state" filter. The new snapshots of
+# CreateImage and CopyImage lag in DescribeSnapshots by the same number of
+# DescribeSnapshots calls (InvalidSnapshot.NotFound by id, left out of listings).
+# Everything else (CopyImage's source check, DeregisterImage, DeleteSnapshot, ...)
+# sees the true state at once; snapshot status changes are not delayed. The docs
+# give no numbers: the lag is counted in calls so that tests are deterministic.
+# --------------------------------------------------------------------------
+def _count(backend: Any, action: str) -> int:
+    return STATE.describe_counts.get((backend.account_id, backend.region_name, action), 0)
+
+
+def _bump(backend: Any, action: str) -> int:
+    key = (backend.account_id, backend.region_name, action)
+    STATE.describe_counts[key] = STATE.describe_counts.get(key, 0) + 1
+    return STATE.describe_counts[key]
+
+
+def _not_yet_visible(resource: Any, count: int) -> bool:
+    visible_after = getattr(resource, "_amirotator_visible_after", None)
+    return visible_after is not None and count <= visible_after
+
+
+def _lag_new(backend: Any, ami: Any, snapshots: list[Any]) -> None:
+    lag = STATE.consistency_lag
+    if lag <= 0:
+        return
+    ami._amirotator_visible_after = _count(backend, "DescribeImages") + lag
+    for snap in snapshots:
+        snap._amirotator_visible_after = _count(backend, "DescribeSnapshots") + lag
+
+
+def _lag_state_change(backend: Any, ami: Any) -> None:
+    """Called before the state endpoint changes an image's state."""
+    lag = STATE.consistency_lag
+    if lag <= 0:
+        return
+    count = _count(backend, "DescribeImages")
+    pending = getattr(ami, "_amirotator_state_visible_after", None)
+    if pending is None or count > pending:  # the last change is already seen: that is the state to keep showing
+        ami._amirotator_shown = (ami.state, getattr(ami, "state_reason", None))
+    ami._amirotator_state_visible_after = count + lag
+
+
+class _SeenImage:
+    """An image as DescribeImages still sees it: its previous state and state reason, the rest as it is."""
+
+    def __init__(self, ami: Any, state: str, state_reason: Any) -> None:
+        self.__dict__["_ami"] = ami
+        self.__dict__["state"] = state
+        self.__dict__["_state_reason"] = state_reason
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "state_reason":
+            if self.__dict__["_state_reason"] is None:
+                raise AttributeError(name)
+            return self.__dict__["_state_reason"]
+        return getattr(self.__dict__["_ami"], name)
+
+
+def _as_seen(ami: Any, count: int) -> Any:
+    pending = getattr(ami, "_amirotator_state_visible_after", None)
+    if pending is not None and count <= pending:
+        return _SeenImage(ami, *ami._amirotator_shown)
+    return ami
+
+
+def _describe_snapshots(self: Any) -> ActionResult:
+    filters = self._filters_from_querystring()
+    snapshot_ids = self._get_param("SnapshotIds", []) or []
+    backend = self.ec2_backend
+    with STATE.lock:
+        count = _bump(backend, "DescribeSnapshots")
+        hidden = {sid for sid, snap in list(backend.snapshots.items()) if _not_yet_visible(snap, count)}
+        if any(sid in hidden for sid in snapshot_ids):
+            raise InvalidSnapshotIdError()
+        snapshots = backend.describe_snapshots(snapshot_ids=snapshot_ids, filters=filters)
+        return ActionResult({"Snapshots": [snap for snap in snapshots if snap.id not in hidden]})
 
 
 # --------------------------------------------------------------------------
@@ -939,6 +1063,7 @@ def install_patches() -> None:
     AmisResponse.copy_image = _copy_image  # type: ignore[method-assign]
     AmisResponse.deregister_image = _deregister_image  # type: ignore[method-assign]
     AmisResponse.describe_images = _describe_images  # type: ignore[method-assign]
+    ElasticBlockStore.describe_snapshots = _describe_snapshots  # type: ignore[method-assign]
     AmisResponse.register_image = _register_image  # type: ignore[method-assign]
     EBSBackend.delete_snapshot = _delete_snapshot  # type: ignore[method-assign]
     EC2Response.describe_image_references = _describe_image_references  # type: ignore[attr-defined]
@@ -1100,7 +1225,11 @@ class AmiRotatorApp:
                 if isinstance(recycle_bin_days, bool) or not isinstance(recycle_bin_days, int) \
                         or not 1 <= recycle_bin_days <= 365:
                     return _json(start_response, 400, {"error": "recycleBinDays must be a whole number of days, 1 to 365"})
+                lag = payload.get("consistencyLag", STATE.consistency_lag)
+                if isinstance(lag, bool) or not isinstance(lag, int) or lag < 0:
+                    return _json(start_response, 400, {"error": "consistencyLag must be a whole number >= 0"})
                 with STATE.lock:
+                    STATE.consistency_lag = lag
                     STATE.recycle_bin = recycle_bin
                     STATE.recycle_bin_days = recycle_bin_days
                     STATE.new_image_state = value
@@ -1118,6 +1247,7 @@ class AmiRotatorApp:
                     ami = backend.amis.get(match.group(1))
                     if ami is None:
                         continue
+                    _lag_state_change(backend, ami)  # patch 14
                     ami.state = new_state
                     reason = payload.get("stateReason")
                     if new_state == "failed" and reason:
@@ -1142,6 +1272,7 @@ def _config() -> dict[str, Any]:
             "describeImageReferences": STATE.image_references_supported,
             "recycleBin": STATE.recycle_bin,
             "recycleBinDays": STATE.recycle_bin_days,
+            "consistencyLag": STATE.consistency_lag,
             "deny": sorted(f"{r}:{a}" if r != "*" else a for r, a in STATE.denied),
         }
 

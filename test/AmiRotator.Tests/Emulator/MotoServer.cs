@@ -208,6 +208,15 @@ public sealed class MotoServer : IAsyncLifetime, IDisposable
     public Task SetRecycleBinAsync(bool enabled, int days = 7) =>
         PostAsync("_amirotator/config", JsonSerializer.Serialize(new Dictionary<string, object> { ["recycleBin"] = enabled, ["recycleBinDays"] = days }));
 
+    /// <summary>
+    /// Eventual consistency: from now on a new image (CreateImage, CopyImage, RegisterImage), and a state change made
+    /// with <see cref="SetImageStateAsync"/>, reach DescribeImages in their Region only after
+    /// <paramref name="describeCalls"/> further DescribeImages calls there (new CreateImage/CopyImage snapshots
+    /// likewise in DescribeSnapshots). 0 (the default) turns it off.
+    /// </summary>
+    public Task SetConsistencyLagAsync(int describeCalls) =>
+        PostAsync("_amirotator/config", JsonSerializer.Serialize(new Dictionary<string, int> { ["consistencyLag"] = describeCalls }));
+
     /// <summary>Moves an image (in whatever Region it lives) to "available", "failed" or "pending"; its snapshots follow.</summary>
     public Task SetImageStateAsync(string imageId, string state, string? failureMessage = null)
     {
