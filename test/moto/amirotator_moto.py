@@ -22,6 +22,7 @@ Patches (each cites its AWS page where it is installed):
     7  call log (/_amirotator/calls, with each call's DryRun flag), cleared by /moto-api/reset too
     9  IAM refusals: actions chosen through /_amirotator/config "deny" answer UnauthorizedOperation (403),
        dry run or not; permitted dry runs keep moto's DryRunOperation (412)
+   10  DescribeImages filter block-device-mapping.snapshot-id, values OR-ed (moto: HTTP 500)
    11  CreateImage/CopyImage/RegisterImage: Name 3-128 of letters, digits and ()[] ./-'@_ else
        InvalidAMIName.Malformed; Name missing -> MissingParameter; Description > 255 -> InvalidParameterValue
    12  Recycle Bin for AMIs (knob recycleBin): DeregisterImage moves the AMI to the bin; ListImagesInRecycleBin,
@@ -29,15 +30,28 @@ Patches (each cites its AWS page where it is installed):
    13  Enable/DisableImageDeregistrationProtection (moto: HTTP 500); Image.DeregistrationProtection
        ("disabled", "enabled-with-cooldown", "enabled-without-cooldown", "disabled after <time>" during the
        24 h cooldown); DeregisterImage of a protected AMI -> OperationNotPermitted (the code is a guess)
-   10  DescribeImages filter block-device-mapping.snapshot-id, values OR-ed (moto: HTTP 500)
    14  eventual consistency (knob consistencyLag N): new images, and state changes made through
        /_amirotator/images/{id}/state, reach DescribeImages only after N further DescribeImages calls in their
        Region; new CreateImage/CopyImage snapshots likewise in DescribeSnapshots
     0  (supporting) DescribeImages lists every EBS mapping, each with its snapshot's Encrypted/KmsKeyId
     8  (supporting) RegisterImage honours every BlockDeviceMappings[].Ebs.SnapshotId; the root is the mapping
        named RootDeviceName, else the first (CreateImage/CopyImage keep one root snapshot)
-    knobs: new images may start "pending" (newImageState for CreateImage, newCopyState for CopyImage);
-           tests move them to available/failed
+    knobs: new images may start "pending" (newImageState for CreateImage, newCopyState for CopyImage;
+           RegisterImage's images are always available); tests move them to available/failed
+
+Deregistered AMIs (moto's own behaviour, kept): moto remembers deregistered ids (``deleted_amis``).
+DescribeImages with such an id answers an empty list, no error (with other ids: just those); DeregisterImage
+of it answers InvalidAMIID.Unavailable ("The image id '[ami-...]' is no longer available"); listings leave it
+out. [API_DescribeImages] "Recently deregistered images appear in the returned results for a short interval
+and then return empty results. After all instances that reference a deregistered AMI are terminated,
+specifying the ID of the image will eventually return an error indicating that the AMI ID cannot be found."
+moto skips the short interval and the eventual error and stays in the "empty results" phase; [errors-overview]
+"InvalidAMIID.Unavailable: The specified AMI has been deregistered and is no longer available, or is not in
+a state from which you can launch an instance or modify attributes." matches its DeregisterImage answer.
+An AMI in the Recycle Bin (patch 12) is deregistered in exactly this way until it is restored.
+
+Known gaps: CopyImage copies only the source's root snapshot (moto); DescribeImages ignores MaxResults, and
+ignores filters other than state and block-device-mapping.snapshot-id when ImageIds are given (moto).
 
 Usage:
     python3 test/moto/amirotator_moto.py --host 127.0.0.1 --port 5000
