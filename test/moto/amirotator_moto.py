@@ -209,8 +209,8 @@ def _images_using_snapshot(backend: Any, snapshot_id: str) -> list[Ami]:
 
 def _apply_new_image_state(ami: Ami, copy: bool = False) -> None:
     """Knobs newImageState (CreateImage) and newCopyState (CopyImage, default: newImageState). [API_CreateImage]
-    and [API_CopyImage] return while the new image is still pending; copies usually stay pending far longer, so a
-    test can hold copies pending while creates complete at once."""
+    and [API_CopyImage] return while the new image is still pending; with two knobs a test can hold copies pending
+    while creates complete at once."""
     state = (STATE.new_copy_state or STATE.new_image_state) if copy else STATE.new_image_state
     if state == "pending":
         ami.state = "pending"
@@ -225,8 +225,8 @@ def _apply_new_image_state(ami: Ami, copy: bool = False) -> None:
 # [API_CopyImage] "Copies of encrypted backing snapshots for the AMI are
 # encrypted." the copy's mapping must say so. moto hard-codes one unencrypted
 # root mapping (no Encrypted field at all); we list every mapping patch 8
-# recorded (root first as registered) and derive each one's fields from its
-# snapshot.
+# recorded, in the order RegisterImage gave them, and derive each one's fields
+# from its snapshot.
 # --------------------------------------------------------------------------
 def _block_device_mappings(self: Ami) -> list[dict[str, Any]]:
     out = []
@@ -719,7 +719,9 @@ def _register_image(self: AmisResponse) -> Any:
 # error); items come oldest first; RestoreImageFromRecycleBin of an AMI that is
 # not in the bin answers InvalidAMIID.NotFound; a restored AMI is "available",
 # with its id, tags (minus the bin tag), mappings and protection; turning the
-# knob off leaves AMIs already in the bin there until their retention ends.
+# knob off leaves AMIs already in the bin there until their retention ends; the
+# name of an AMI in the bin doesn't count for InvalidAMIName.Duplicate (patch 2),
+# and restoring doesn't check names.
 # --------------------------------------------------------------------------
 _BIN_TAG = "aws:recycle-bin:resource-in-bin"
 
