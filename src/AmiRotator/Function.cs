@@ -105,37 +105,56 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
             return Note($"event from {eventRegion}; this function backs up {settings.Region}");
         }
 
-        switch (change.State)
+        if (change.State is not (ImageStates.Available or ImageStates.Failed))
         {
-            case ImageStates.Available:
-                var images = await source.ListOwnedImagesAsync([change.ImageId], ct).ConfigureAwait(false);
-                var image = images.FirstOrDefault(i => i.ImageId == change.ImageId);
-                if (image is null || !image.IsManaged || image.IsCopy || image.OwnerId != accountId)
-                {
-                    return Note("not a managed source image of this account; nothing to do");
-                }
-
-                if (settings.DrRegion is null)
-                {
-                    return Note("DR_REGION is empty; no copies are made");
-                }
-
-                return await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct, context.RequestId).ConfigureAwait(false);
-
-            case ImageStates.Failed:
-                var failed = (await source.ListOwnedImagesAsync([change.ImageId], ct).ConfigureAwait(false)).FirstOrDefault();
-                if (failed is null || !failed.IsManaged)
-                {
-                    return Note("a failed image we do not manage; nothing to do");
-                }
-
-                log.Error("backup image failed", ("imageId", change.ImageId), ("instanceId", failed.InstanceId), ("errorMessage", change.ErrorMessage));
-                log.Line(Metrics.Emf(clock.GetUtcNow(), context.FunctionName ?? "unknown", [(Metrics.ImageFailed, 1)]));
-                return Note($"image failed ({change.ErrorMessage}); the next pass makes a new backup of {failed.InstanceId ?? "its instance"} and retires the failed image");
-
-            default:
-                return Note($"state {change.State} needs no action");
+            return Note($"state {change.State} needs no action");
         }
+
+        // EC2's reads are eventually consistent [ec2/latest/devguide/eventual-consistency]: the event can arrive before
+        // DescribeImages shows the image, or its new state. Consuming the event then would leave the copy for the next
+        // night, so the invocation fails and Lambda's asynchronous retry brings the event back a minute later.
+        var lookup = await source.FindImageAsync(change.ImageId, ct).ConfigureAwait(false);
+        if (lookup.IsNotVisible)
+        {
+            throw NotYetVisible($"DescribeImages does not show {change.ImageId} yet");
+        }
+
+        var image = lookup.Image;
+        if (image is null || !image.IsManaged || image.IsCopy || image.OwnerId != accountId || image.Owner != settings.Owner)
+        {
+            return Note($"not a source backup of this stack (owner {settings.Owner}); nothing to do");
+        }
+
+        if (change.State == ImageStates.Failed)
+        {
+            log.Error("backup image failed", ("imageId", change.ImageId), ("instanceId", image.InstanceId), ("errorMessage", change.ErrorMessage));
+            log.Line(Metrics.Emf(clock.GetUtcNow(), context.FunctionName ?? "unknown", [(Metrics.ImageFailed, 1)]));
+            return Note($"image failed ({change.ErrorMessage}); the next pass makes a new backup of {image.InstanceId ?? "its instance"} and retires the failed image");
+        }
+
+        if (settings.DrRegion is null)
+        {
+            return Note("DR_REGION is empty; no copies are made");
+        }
+
+        if (!image.IsAvailable)
+        {
+            throw NotYetVisible($"DescribeImages still shows {change.ImageId} {image.State}");
+        }
+
+        var summary = await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct, context.RequestId).ConfigureAwait(false);
+
+        // The pass reads the image again; if that read is staler still, the copy would silently wait for the next night.
+        if (summary.Skipped.FirstOrDefault(s => s.Subject == change.ImageId && s.Reason.StartsWith("source image is", StringComparison.Ordinal)) is { } stale)
+        {
+            throw NotYetVisible($"the pass read {change.ImageId} as not yet available ({stale.Reason})");
+        }
+
+        return summary;
+
+        FunctionErrorException NotYetVisible(string what) => new(
+            "ImageNotYetVisible",
+            $"{what}, though EC2 reported it {change.State}: EC2's reads are eventually consistent. Nothing was changed; this error makes Lambda retry the event.");
     }
 
     private void EmitMetrics(Summary summary, InvocationContext context)

@@ -22,9 +22,20 @@ internal sealed partial record Settings(
     int MaxCopiesInFlight,
     int RpoHours,
     TimeSpan DeadlineSafetyMargin,
-    int Parallelism)
+    int Parallelism,
+    string Owner)
 {
     public const string DefaultRetention = "keep-daily=7,keep-weekly=4";
+
+    /// <summary>
+    /// A manual run or backup without an idempotencyToken makes no backup of an instance backed up less than this long
+    /// ago. The AWS CLI retries a synchronous invoke after its 60 s read timeout, up to 4 times with back-off
+    /// (aws/aws-cli#2657), under new request ids: a retry arrives within about 5 minutes. Three times that is the window.
+    /// </summary>
+    public static readonly TimeSpan ManualRunWindow = TimeSpan.FromMinutes(15);
+
+    // EC2 tag values hold at most 256 characters [tag restrictions, AWSEC2/latest/UserGuide/Using_Tags].
+    private const int MaxTagValue = 256;
 
     // The partitions other than aws, by the prefix their Region names share.
     private static readonly (string Prefix, string Partition)[] PartitionPrefixes =
@@ -63,6 +74,14 @@ internal sealed partial record Settings(
         }
 
         var retentionText = Get("RETENTION") ?? DefaultRetention;
+        foreach (var (name, text) in new[] { ("RETENTION", retentionText), ("DR_RETENTION", Get("DR_RETENTION") ?? "") })
+        {
+            if (text.Length > MaxTagValue)
+            {
+                throw new SettingsException($"{name} has {text.Length} characters; every backup records its policy in a tag, which holds at most {MaxTagValue}.");
+            }
+        }
+
         var retention = ParsePolicy("RETENTION", retentionText);
         var drRetention = Get("DR_RETENTION") is { } drText ? ParsePolicy("DR_RETENTION", drText) : retention;
 
@@ -90,8 +109,16 @@ internal sealed partial record Settings(
             MaxCopiesInFlight: ParseInt("MAX_COPIES_IN_FLIGHT", Get("MAX_COPIES_IN_FLIGHT"), 100, 1, 300),
             RpoHours: ParseInt("RPO_HOURS", Get("RPO_HOURS"), 26, 1, 24 * 366),
             DeadlineSafetyMargin: TimeSpan.FromSeconds(ParseInt("DEADLINE_SAFETY_SECONDS", Get("DEADLINE_SAFETY_SECONDS"), 30, 0, 600)),
-            Parallelism: ParseInt("PARALLELISM", Get("PARALLELISM"), 4, 1, 16));
+            Parallelism: ParseInt("PARALLELISM", Get("PARALLELISM"), 4, 1, 16),
+            Owner: ParseOwner(Get("OWNER") ?? Get("AWS_LAMBDA_FUNCTION_NAME") ?? "ami-rotator"));
     }
+
+    // The owner tag is compared by IAM conditions and written on every image and snapshot, so it must be a valid tag
+    // value. Without OWNER the function's name is the owner: Lambda makes it unique per account and Region.
+    private static string ParseOwner(string owner) =>
+        owner.Length <= 128 && OwnerPattern().IsMatch(owner)
+            ? owner
+            : throw new SettingsException($"OWNER '{owner}' is not a valid owner: 1-128 letters, digits, spaces and _ . : / = + - @ (it becomes the ami-rotator:owner tag of every backup).");
 
     private static RetentionPolicy ParsePolicy(string name, string text)
     {
@@ -157,6 +184,9 @@ internal sealed partial record Settings(
         return DateTimeZoneProviders.Tzdb.GetZoneOrNull(text)
             ?? throw new SettingsException($"RETENTION_TIMEZONE '{text}' is not a known IANA time zone; expected e.g. 'UTC' or 'Europe/Berlin'.");
     }
+
+    [GeneratedRegex("^[A-Za-z0-9 _.:/=+@-]+$")]
+    private static partial Regex OwnerPattern();
 
     [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]+$")]
     private static partial Regex RegionPattern();

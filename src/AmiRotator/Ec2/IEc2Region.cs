@@ -20,6 +20,23 @@ internal interface IEc2Region
     /// <summary>Every snapshot the account owns that carries the managed tag.</summary>
     Task<IReadOnlyList<Ec2Snapshot>> ListManagedSnapshotsAsync(string accountId, CancellationToken ct);
 
+    /// <summary>
+    /// One image, read again now. EC2's reads are eventually consistent [ec2/latest/devguide/eventual-consistency]:
+    /// an image just made may not be visible yet (<see cref="ImageLookup.NotVisible"/>), which is not the same as one
+    /// that is gone (deregistered, <see cref="ImageLookup.Gone"/>).
+    /// </summary>
+    Task<ImageLookup> FindImageAsync(string imageId, CancellationToken ct);
+
+    /// <summary>
+    /// What might still need these snapshots, read fresh right before deleting them: registered images of the
+    /// account that use them (DescribeImages, block-device-mapping.snapshot-id) and every image in the Recycle Bin
+    /// (ListImagesInRecycleBin, which DescribeImages doesn't show and which gives names, not snapshot ids).
+    /// </summary>
+    Task<SnapshotHolders> FindSnapshotHoldersAsync(IReadOnlyList<string> snapshotIds, CancellationToken ct);
+
+    /// <summary>CreateTags on existing resources: records this stack as the owner of backups made before owners were recorded.</summary>
+    Task AdoptAsync(IReadOnlyList<string> resourceIds, IReadOnlyDictionary<string, string> tags, CancellationToken ct);
+
     /// <summary>What still uses each image (DescribeImageReferences, 10 ids per call). Throws when the check is unavailable.</summary>
     Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> FindReferencesAsync(IReadOnlyList<string> imageIds, CancellationToken ct);
 
@@ -47,14 +64,42 @@ internal static class Ec2Errors
 {
     public const string Unauthorized = "UnauthorizedOperation";
     public const string DryRunOperation = "DryRunOperation";
+
+    /// <summary>
+    /// DeregisterImage of an image with deregistration protection enabled. No AWS page names the code; this is the one
+    /// EC2 uses for the like case of termination protection [errors-overview, OperationNotPermitted]. The planner keeps
+    /// protected images from DescribeImages in the first place; this only covers protection switched on mid-pass.
+    /// </summary>
+    public const string DeregistrationProtected = "OperationNotPermitted";
 }
+
+/// <summary>One image read by id: found (with what EC2 shows now), gone for good, or not visible yet.</summary>
+internal sealed record ImageLookup(Ec2Image? Image, bool Gone)
+{
+    public static readonly ImageLookup NotVisible = new(null, false);
+    public static readonly ImageLookup GoneForGood = new(null, true);
+
+    public bool IsNotVisible => Image is null && !Gone;
+}
+
+/// <summary>Registered images using each snapshot (snapshot id to image ids), and the images now in the Recycle Bin.</summary>
+internal sealed record SnapshotHolders(IReadOnlyDictionary<string, IReadOnlyList<string>> Registered, IReadOnlyList<BinnedImage> RecycleBin);
+
+/// <summary>An AMI in the Recycle Bin [API_ImageRecycleBinInfo]: restorable until <see cref="ExitTime"/>.</summary>
+internal sealed record BinnedImage(string ImageId, string Name, DateTimeOffset? ExitTime);
 
 /// <summary>One entry of DeregisterImage's DeleteSnapshotResults.</summary>
 internal sealed record SnapshotOutcome(string SnapshotId, string ReturnCode)
 {
     public bool Deleted => ReturnCode == "success";
+
+    /// <summary>[API_DeleteSnapshotReturnCode] "skipped": the snapshot is associated with other AMIs. It must stay.</summary>
+    public bool SharedWithAnotherImage => ReturnCode == "skipped";
 }
 
 internal sealed class DuplicateImageNameException(string name) : Exception($"an image named {name} already exists");
+
+/// <summary>DeregisterImage refused because deregistration protection is enabled on the image.</summary>
+internal sealed class DeregistrationProtectedException(string imageId, string message) : Exception($"{imageId}: {message}");
 
 internal sealed class SnapshotInUseException(string snapshotId) : Exception($"snapshot {snapshotId} is in use by a registered image");

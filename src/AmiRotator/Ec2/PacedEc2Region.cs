@@ -5,7 +5,8 @@ namespace AmiRotator.Ec2;
 
 /// <summary>
 /// Paces mutating calls at EC2's published per-account, per-Region token buckets (ec2-api-throttling):
-/// CreateImage 50 + 5/s, CopyImage 100 + 1/s, DeregisterImage 100 + 5/s, DeleteSnapshot 100 + 5/s. The SDK's
+/// CreateImage 50 + 5/s, CopyImage 100 + 1/s, DeregisterImage 100 + 5/s, DeleteSnapshot 100 + 5/s, CreateTags
+/// 100 + 10/s. The SDK's
 /// adaptive retry still handles throttling caused by other callers in the account.
 /// </summary>
 internal sealed class PacedEc2Region(IEc2Region inner, TimeProvider clock) : IEc2Region
@@ -14,6 +15,7 @@ internal sealed class PacedEc2Region(IEc2Region inner, TimeProvider clock) : IEc
     private readonly TokenBucket copyImage = new(100, 1, clock);
     private readonly TokenBucket deregisterImage = new(100, 5, clock);
     private readonly TokenBucket deleteSnapshot = new(100, 5, clock);
+    private readonly TokenBucket createTags = new(100, 10, clock);
 
     public string Region => inner.Region;
 
@@ -25,6 +27,17 @@ internal sealed class PacedEc2Region(IEc2Region inner, TimeProvider clock) : IEc
 
     public Task<IReadOnlyList<Ec2Snapshot>> ListManagedSnapshotsAsync(string accountId, CancellationToken ct) =>
         inner.ListManagedSnapshotsAsync(accountId, ct);
+
+    public Task<ImageLookup> FindImageAsync(string imageId, CancellationToken ct) => inner.FindImageAsync(imageId, ct);
+
+    public Task<SnapshotHolders> FindSnapshotHoldersAsync(IReadOnlyList<string> snapshotIds, CancellationToken ct) =>
+        inner.FindSnapshotHoldersAsync(snapshotIds, ct);
+
+    public async Task AdoptAsync(IReadOnlyList<string> resourceIds, IReadOnlyDictionary<string, string> tags, CancellationToken ct)
+    {
+        await createTags.TakeAsync(ct).ConfigureAwait(false);
+        await inner.AdoptAsync(resourceIds, tags, ct).ConfigureAwait(false);
+    }
 
     public Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> FindReferencesAsync(IReadOnlyList<string> imageIds, CancellationToken ct) =>
         inner.FindReferencesAsync(imageIds, ct);

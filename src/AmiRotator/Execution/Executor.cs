@@ -7,22 +7,27 @@ using AmiRotator.Reporting;
 namespace AmiRotator.Execution;
 
 /// <summary>
-/// Carries out a <see cref="Plan"/>: backups, then copies, then retirements, then the orphan sweep. Every call is
-/// idempotent (deterministic names and ClientTokens), one item's failure never stops the others, and no new
-/// mutation starts once the time left falls under the safety margin: what is left is reported for the next pass.
+/// Carries out a <see cref="Plan"/>: backups, copies, adoptions, retirements, then snapshot deletions. Every call is
+/// idempotent (deterministic names and ClientTokens), one item's failure never stops the others, and no new mutation
+/// starts once the time left falls under the safety margin: what is left is reported for the next pass. A snapshot is
+/// deleted only after EC2 is asked again, right then, whether anything still needs it (<see cref="SnapshotGuard"/>).
 /// </summary>
 internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region? dr, Func<TimeSpan> timeLeft, Log log)
 {
+    /// <summary>At most this many CopyImage calls per copy: an answer naming a copy that is gone costs one more.</summary>
+    private const int MaxCopyCalls = 3;
+
     private readonly Lock gate = new();
     private readonly List<ImageEntry> created = [];
     private readonly List<ImageEntry> copied = [];
+    private readonly List<ImageEntry> adopted = [];
     private readonly List<ImageEntry> retired = [];
     private readonly List<SnapshotEntry> deletedSnapshots = [];
     private readonly List<SkipEntry> skipped = [];
     private readonly List<FailureEntry> failures = [];
-    private readonly HashSet<string> retiredIds = new(StringComparer.Ordinal);
+    private readonly List<SnapshotDeletion> toDelete = [];
 
-    public async Task<Outcome> ExecuteAsync(Plan plan, Inventory.Inventory inventory, CancellationToken ct)
+    public async Task<Outcome> ExecuteAsync(Plan plan, CancellationToken ct)
     {
         await ForEachAsync(plan.Backups, b => $"{b.InstanceId}", b => source.Region, b => b.InstanceId, "backup", BackupAsync, ct).ConfigureAwait(false);
         if (dr is not null)
@@ -30,13 +35,15 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
             await ForEachAsync(plan.Copies, c => c.SourceImageId, c => c.DestinationRegion, c => c.InstanceId, "copy", CopyAsync, ct).ConfigureAwait(false);
         }
 
-        await ForEachAsync(plan.Retirements, r => r.ImageId, r => r.Region, r => r.InstanceId, "retire", (r, t) => RetireAsync(r, inventory, t), ct).ConfigureAwait(false);
-        await ForEachAsync(plan.SnapshotDeletions, s => s.SnapshotId, s => s.Region, s => s.InstanceId, "delete-snapshot", DeleteOrphanAsync, ct).ConfigureAwait(false);
+        await ForEachAsync(plan.Adoptions, a => a.Subject, a => a.Region, a => a.InstanceId, "adopt", AdoptAsync, ct).ConfigureAwait(false);
+        await ForEachAsync(plan.Retirements, r => r.ImageId, r => r.Region, r => r.InstanceId, "retire", RetireAsync, ct).ConfigureAwait(false);
+        toDelete.AddRange(plan.SnapshotDeletions);
+        await DeleteSnapshotsAsync(ct).ConfigureAwait(false);
 
         return new Outcome(
             Sorted(created), Sorted(copied), Sorted(retired),
             [.. deletedSnapshots.OrderBy(s => s.Region, StringComparer.Ordinal).ThenBy(s => s.SnapshotId, StringComparer.Ordinal)],
-            [.. skipped], [.. failures]);
+            [.. skipped], [.. failures], Sorted(adopted));
     }
 
     private async Task BackupAsync(BackupAction backup, CancellationToken ct)
@@ -58,9 +65,30 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
     {
         try
         {
-            var imageId = await dr!.CopyImageAsync(copy, ct).ConfigureAwait(false);
-            log.Info("copy started", ("sourceImageId", copy.SourceImageId), ("imageId", imageId), ("region", copy.DestinationRegion), ("reason", copy.Reason));
-            Add(copied, new ImageEntry(imageId, copy.DestinationRegion, copy.InstanceId, copy.Name, copy.SourceImageId, copy.SourceRegion, Reasons: [copy.Reason]));
+            for (var call = 1; ; call++)
+            {
+                var imageId = await dr!.CopyImageAsync(copy, ct).ConfigureAwait(false);
+
+                // [ec2-api-idempotency] The same ClientToken with the same parameters answers with the image the first
+                // call made, even once that copy has been deregistered: then nothing was copied, and only a new token copies.
+                var lookup = await dr.FindImageAsync(imageId, ct).ConfigureAwait(false);
+                if (!lookup.Gone)
+                {
+                    log.Info("copy started", ("sourceImageId", copy.SourceImageId), ("imageId", imageId), ("region", copy.DestinationRegion), ("reason", copy.Reason));
+                    Add(copied, new ImageEntry(imageId, copy.DestinationRegion, copy.InstanceId, copy.Name, copy.SourceImageId, copy.SourceRegion, Reasons: [copy.Reason]));
+                    return;
+                }
+
+                if (call == MaxCopyCalls)
+                {
+                    Add(failures, new FailureEntry(copy.SourceImageId, copy.DestinationRegion, copy.InstanceId, "copy",
+                        $"CopyImage answered {MaxCopyCalls} times with a copy that no longer exists (last {imageId}); the next pass tries again"));
+                    return;
+                }
+
+                log.Warn("copy answered with a copy that is gone; copying again under a new ClientToken", ("sourceImageId", copy.SourceImageId), ("goneImageId", imageId));
+                copy = copy with { ClientToken = BackupNaming.CopyToken(copy.SourceImageId, copy.DestinationRegion, copy.KmsKeyId, imageId) };
+            }
         }
         catch (DuplicateImageNameException)
         {
@@ -71,72 +99,99 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
         }
     }
 
-    private async Task RetireAsync(RetireAction retire, Inventory.Inventory inventory, CancellationToken ct)
+    private async Task AdoptAsync(AdoptAction adoption, CancellationToken ct)
     {
-        var region = RegionFor(retire.Region);
-        var outcomes = await region.DeregisterImageAsync(retire.ImageId, ct).ConfigureAwait(false);
-        lock (gate)
+        await RegionFor(adoption.Region).AdoptAsync(adoption.ResourceIds, adoption.Tags, ct).ConfigureAwait(false);
+        log.Info("adopted", ("subject", adoption.Subject), ("region", adoption.Region), ("resources", adoption.ResourceIds), ("reason", adoption.Reason));
+        Add(adopted, new ImageEntry(adoption.Subject, adoption.Region, adoption.InstanceId, Reasons: [adoption.Reason]));
+    }
+
+    private async Task RetireAsync(RetireAction retire, CancellationToken ct)
+    {
+        IReadOnlyList<SnapshotOutcome> outcomes;
+        try
         {
-            retiredIds.Add(retire.ImageId);
+            outcomes = await RegionFor(retire.Region).DeregisterImageAsync(retire.ImageId, ct).ConfigureAwait(false);
+        }
+        catch (DeregistrationProtectedException)
+        {
+            // Protection was switched on after the pass read EC2: the image is pinned now, which is not a failure.
+            Add(skipped, new SkipEntry(retire.ImageId, retire.Region, retire.InstanceId, "kept: deregistration protection is enabled"));
+            return;
         }
 
         log.Info("image retired", ("imageId", retire.ImageId), ("region", retire.Region), ("instanceId", retire.InstanceId), ("reasons", retire.Reasons));
         Add(retired, new ImageEntry(retire.ImageId, retire.Region, retire.InstanceId, retire.Name, CreationDate: Iso8601.Seconds(retire.CreationDate), Reasons: retire.Reasons));
 
-        var deletedByEc2 = outcomes.Where(o => o.Deleted).Select(o => o.SnapshotId).ToHashSet(StringComparer.Ordinal);
-        foreach (var snapshotId in deletedByEc2.Order(StringComparer.Ordinal))
+        foreach (var outcome in outcomes.OrderBy(o => o.SnapshotId, StringComparer.Ordinal))
         {
-            Add(deletedSnapshots, new SnapshotEntry(snapshotId, retire.Region, retire.ImageId, retire.InstanceId, "deleted with its image"));
+            if (outcome.Deleted)
+            {
+                Add(deletedSnapshots, new SnapshotEntry(outcome.SnapshotId, retire.Region, retire.ImageId, retire.InstanceId, "deleted with its image"));
+            }
+            else if (outcome.SharedWithAnotherImage)
+            {
+                // EC2 knows better than the pass's earlier read: another AMI uses it, so it is never deleted here.
+                Add(skipped, new SkipEntry(outcome.SnapshotId, retire.Region, retire.InstanceId, "snapshot kept: EC2 reports it associated with another AMI (skipped)"));
+            }
         }
 
-        // EC2 skips snapshots another AMI uses, and may fail some; anything left is deleted here unless another
-        // registered image still uses it, so no snapshot is orphaned.
-        var leftover = retire.SnapshotIds.Concat(outcomes.Select(o => o.SnapshotId)).Distinct(StringComparer.Ordinal).Where(s => !deletedByEc2.Contains(s)).Order(StringComparer.Ordinal);
-        foreach (var snapshotId in leftover)
+        // What EC2 did not delete (missing-permissions, internal-error, client-error, or not reported at all) is deleted
+        // here, after the same fresh check as the orphan sweep, so no snapshot is orphaned.
+        var settled = outcomes.Where(o => o.Deleted || o.SharedWithAnotherImage).Select(o => o.SnapshotId).ToHashSet(StringComparer.Ordinal);
+        foreach (var snapshotId in retire.SnapshotIds.Concat(outcomes.Select(o => o.SnapshotId)).Distinct(StringComparer.Ordinal).Where(s => !settled.Contains(s)).Order(StringComparer.Ordinal))
         {
-            var holder = OtherHolder(inventory, retire, snapshotId);
-            if (holder is not null)
+            lock (gate)
             {
-                Add(skipped, new SkipEntry(snapshotId, retire.Region, retire.InstanceId, $"snapshot kept: still used by {holder}"));
-                continue;
-            }
-
-            try
-            {
-                await region.DeleteSnapshotAsync(snapshotId, ct).ConfigureAwait(false);
-                Add(deletedSnapshots, new SnapshotEntry(snapshotId, retire.Region, retire.ImageId, retire.InstanceId, "deleted after its image (EC2 did not delete it)"));
-            }
-            catch (SnapshotInUseException)
-            {
-                Add(skipped, new SkipEntry(snapshotId, retire.Region, retire.InstanceId, "snapshot kept: a registered image uses it"));
-            }
-            catch (Exception e) when (e is AmazonServiceException or HttpRequestException)
-            {
-                Add(failures, new FailureEntry(snapshotId, retire.Region, retire.InstanceId, "delete-snapshot", $"{Describe(e)}; the next pass deletes it as an orphan"));
+                toDelete.Add(new SnapshotDeletion(snapshotId, retire.Region, retire.InstanceId, $"left behind by {retire.ImageId} (EC2 did not delete it)", retire.Name));
             }
         }
     }
 
-    private async Task DeleteOrphanAsync(SnapshotDeletion deletion, CancellationToken ct)
+    private async Task DeleteSnapshotsAsync(CancellationToken ct)
     {
+        foreach (var region in toDelete.GroupBy(d => d.Region, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var deletions = region.ToList();
+            SnapshotHolders holders;
+            try
+            {
+                holders = await RegionFor(region.Key).FindSnapshotHoldersAsync([.. deletions.Select(d => d.SnapshotId)], ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or AmazonClientException)
+            {
+                // Without a fresh answer nothing can say these snapshots are unused: keep them, and say so loudly.
+                log.Error("snapshot check failed; snapshots kept", ("region", region.Key), ("error", Describe(e)));
+                Add(failures, new FailureEntry("DescribeImages/ListImagesInRecycleBin", region.Key, null, "check-snapshots",
+                    $"{Describe(e)}; {deletions.Count} snapshot(s) kept until the check works (are ec2:DescribeImages and ec2:ListImagesInRecycleBin allowed?)"));
+                continue;
+            }
+
+            await ForEachAsync(deletions, d => d.SnapshotId, d => d.Region, d => d.InstanceId, "delete-snapshot", (d, t) => DeleteSnapshotAsync(d, holders, t), ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DeleteSnapshotAsync(SnapshotDeletion deletion, SnapshotHolders holders, CancellationToken ct)
+    {
+        if (SnapshotGuard.WhyKeep(deletion.SnapshotId, deletion.ImageName, deletion.InstanceId, holders) is { } why)
+        {
+            Add(skipped, new SkipEntry(deletion.SnapshotId, deletion.Region, deletion.InstanceId, $"snapshot kept: {why}"));
+            return;
+        }
+
         try
         {
             await RegionFor(deletion.Region).DeleteSnapshotAsync(deletion.SnapshotId, ct).ConfigureAwait(false);
-            log.Info("orphan snapshot deleted", ("snapshotId", deletion.SnapshotId), ("region", deletion.Region));
+            log.Info("snapshot deleted", ("snapshotId", deletion.SnapshotId), ("region", deletion.Region), ("reason", deletion.Reason));
             Add(deletedSnapshots, new SnapshotEntry(deletion.SnapshotId, deletion.Region, null, deletion.InstanceId, deletion.Reason));
         }
         catch (SnapshotInUseException)
         {
             Add(skipped, new SkipEntry(deletion.SnapshotId, deletion.Region, deletion.InstanceId, "snapshot kept: a registered image uses it"));
         }
-    }
-
-    private string? OtherHolder(Inventory.Inventory inventory, RetireAction retire, string snapshotId)
-    {
-        var images = retire.Region == inventory.Source.Region ? inventory.Source.Images : inventory.Dr?.Images ?? [];
-        lock (gate)
+        catch (Exception e) when (e is AmazonServiceException or HttpRequestException)
         {
-            return images.FirstOrDefault(i => i.ImageId != retire.ImageId && i.HoldsSnapshots && !retiredIds.Contains(i.ImageId) && i.SnapshotIds.Contains(snapshotId))?.ImageId;
+            Add(failures, new FailureEntry(deletion.SnapshotId, deletion.Region, deletion.InstanceId, "delete-snapshot", $"{Describe(e)}; the next pass deletes it as an orphan"));
         }
     }
 
@@ -206,4 +261,5 @@ internal sealed record Outcome(
     IReadOnlyList<ImageEntry> Retired,
     IReadOnlyList<SnapshotEntry> DeletedSnapshots,
     IReadOnlyList<SkipEntry> Skipped,
-    IReadOnlyList<FailureEntry> Failures);
+    IReadOnlyList<FailureEntry> Failures,
+    IReadOnlyList<ImageEntry> Adopted);

@@ -16,7 +16,7 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
     public async Task<Summary> RunAsync(Request request, string accountId, Func<TimeSpan> timeLeft, CancellationToken ct, string? requestId = null)
     {
         var now = clock.GetUtcNow();
-        var scope = ScopeFor(request, now) with { RequestId = requestId };
+        var scope = ScopeFor(request, now) with { RequestId = requestId, IdempotencyToken = request.IdempotencyToken };
         var onDemand = scope.OnDemand;
         var needs = new ReadNeeds(
             Instances: scope.Backup || scope.Prune || scope.Copy,
@@ -54,16 +54,17 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
                 Created: [.. plan.Backups.Select(b => new ImageEntry(null, source.Region, b.InstanceId, b.Name, Reasons: [b.Reason]))],
                 Copied: [.. plan.Copies.Select(c => new ImageEntry(null, c.DestinationRegion, c.InstanceId, c.Name, c.SourceImageId, c.SourceRegion, Reasons: [c.Reason]))],
                 Retired: [.. plan.Retirements.Select(r => new ImageEntry(r.ImageId, r.Region, r.InstanceId, r.Name, CreationDate: Iso8601.Seconds(r.CreationDate), Reasons: r.Reasons))],
-                DeletedSnapshots: [.. plan.Retirements.SelectMany(r => r.SnapshotIds.Select(s => new SnapshotEntry(s, r.Region, r.ImageId, r.InstanceId, "deleted with its image unless another image uses it")))
+                DeletedSnapshots: [.. plan.Retirements.SelectMany(r => r.SnapshotIds.Select(s => new SnapshotEntry(s, r.Region, r.ImageId, r.InstanceId, "deleted with its image unless another image, or one in the Recycle Bin, needs it")))
                     .Concat(plan.SnapshotDeletions.Select(s => new SnapshotEntry(s.SnapshotId, s.Region, null, s.InstanceId, s.Reason)))],
                 Kept: Summary.Cap(kept),
                 Skipped: planSkips,
                 Failures: planFailures,
                 BudgetExceeded: plan.BudgetExceeded,
-                KeptTotal: kept.Count);
+                KeptTotal: kept.Count,
+                Adopted: [.. plan.Adoptions.Select(a => new ImageEntry(a.Subject, a.Region, a.InstanceId, Reasons: [a.Reason]))]);
         }
 
-        var outcome = await new Executor(settings, source, dr, timeLeft, log).ExecuteAsync(plan, inventory, ct).ConfigureAwait(false);
+        var outcome = await new Executor(settings, source, dr, timeLeft, log).ExecuteAsync(plan, ct).ConfigureAwait(false);
         return new Summary(
             action, DryRun: false, settings.Region, settings.DrRegion, scheduled,
             outcome.Created, outcome.Copied, outcome.Retired, outcome.DeletedSnapshots,
@@ -71,7 +72,8 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
             [.. planSkips, .. outcome.Skipped],
             [.. planFailures, .. outcome.Failures],
             plan.BudgetExceeded,
-            KeptTotal: kept.Count);
+            KeptTotal: kept.Count,
+            Adopted: outcome.Adopted);
     }
 
     /// <summary>The <c>report</c> action: every protected instance's newest available backup in each Region.</summary>
@@ -144,7 +146,8 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
         IReadOnlySet<string>? ids = request.InstanceIds is null ? null : request.InstanceIds.ToHashSet(StringComparer.Ordinal);
         return request.Kind switch
         {
-            RequestKind.Run => new PassScope(true, true, true, now, request.ScheduledTime ?? TruncateToMinute(now), ids),
+            // A run without a scheduled time is a manual one: named like an on-demand backup, and held back within the manual-run window.
+            RequestKind.Run => new PassScope(true, true, true, now, request.ScheduledTime, ids),
             RequestKind.Backup => new PassScope(true, false, false, now, null, ids),
             RequestKind.Copy => new PassScope(false, true, false, now, null, ids),
             RequestKind.Prune => new PassScope(false, false, true, now, null, ids),
@@ -152,9 +155,6 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
             _ => throw new ArgumentOutOfRangeException(nameof(request), request.Kind, "not a pass"),
         };
     }
-
-    private static DateTimeOffset TruncateToMinute(DateTimeOffset time) =>
-        new(time.Year, time.Month, time.Day, time.Hour, time.Minute, 0, TimeSpan.Zero);
 
     private static string ActionName(Request request) => request.Kind switch
     {

@@ -9,7 +9,8 @@ internal sealed record Ec2Image(
     string OwnerId,
     DateTimeOffset CreationDate,
     IReadOnlyDictionary<string, string> Tags,
-    IReadOnlyList<string> SnapshotIds)
+    IReadOnlyList<string> SnapshotIds,
+    string? DeregistrationProtection = null)
 {
     public bool IsManaged => Tags.GetValueOrDefault(ManagedTags.Managed) == ManagedTags.ManagedValue;
     public string? InstanceId => Tags.GetValueOrDefault(ManagedTags.InstanceId);
@@ -17,6 +18,16 @@ internal sealed record Ec2Image(
     public string? SourceRegion => Tags.GetValueOrDefault(ManagedTags.SourceRegion);
     public bool IsPinned => string.Equals(Tags.GetValueOrDefault(ManagedTags.Keep), "true", StringComparison.OrdinalIgnoreCase);
     public bool IsCopy => SourceImageId is not null;
+    public string? Owner => Tags.GetValueOrDefault(ManagedTags.Owner);
+    public string? RecordedPolicy => Tags.GetValueOrDefault(ManagedTags.Policy);
+    public string? RecordedDrPolicy => Tags.GetValueOrDefault(ManagedTags.DrPolicy);
+
+    /// <summary>
+    /// [API_Image] deregistrationProtection: DeregisterImage fails while it is enabled (with or without the 24-hour
+    /// cooldown after disabling), so a protected image is kept like a pinned one.
+    /// </summary>
+    public bool IsDeregistrationProtected =>
+        DeregistrationProtection is { Length: > 0 } value && !value.Equals("disabled", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>When the backup was taken: the source's time for a DR copy, else the image's CreationDate.</summary>
     public DateTimeOffset BackupTime =>

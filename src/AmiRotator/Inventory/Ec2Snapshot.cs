@@ -5,4 +5,6 @@ internal sealed record Ec2Snapshot(string SnapshotId, string Region, string Stat
 {
     public string? SourceRegion => Tags.GetValueOrDefault(ManagedTags.SourceRegion);
     public string? InstanceId => Tags.GetValueOrDefault(ManagedTags.InstanceId);
+    public string? Owner => Tags.GetValueOrDefault(ManagedTags.Owner);
+    public string? ImageName => Tags.GetValueOrDefault(ManagedTags.ImageName);
 }

@@ -13,6 +13,19 @@ internal static class ManagedTags
     /// <summary>On a DR copy: the source image's CreationDate. A copy's own CreationDate is when it was copied, and a
     /// catch-up pass copies many backups in the same minute; retention must see when each backup was taken.</summary>
     public const string BackupTime = "ami-rotator:backup-time";
+    /// <summary>The deployment (stack) that made the backup: one stack never judges, copies or deletes another's.</summary>
+    public const string Owner = "ami-rotator:owner";
+
+    /// <summary>The retention policy a backup (or DR copy) is judged by, recorded when it was made: the instance's
+    /// override tag or the setting may change, and a decommissioned instance's tag is gone.</summary>
+    public const string Policy = "ami-rotator:policy";
+
+    /// <summary>On a source backup: the DR retention policy its copy will carry.</summary>
+    public const string DrPolicy = "ami-rotator:dr-policy";
+
+    /// <summary>The name of the image a snapshot belongs to. DescribeImages doesn't list an AMI in the Recycle Bin,
+    /// and ListImagesInRecycleBin gives no snapshot ids, only names: this is how a snapshot finds a binned image.</summary>
+    public const string ImageName = "ami-rotator:image-name";
     public const string Keep = "ami-rotator:keep";
     public const string Retention = "ami-rotator:retention";
     public const string Name = "Name";

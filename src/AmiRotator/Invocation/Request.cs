@@ -24,7 +24,8 @@ internal sealed record Request(
     bool DryRun,
     IReadOnlyList<string>? InstanceIds = null,
     DateTimeOffset? ScheduledTime = null,
-    ImageStateChange? ImageEvent = null);
+    ImageStateChange? ImageEvent = null,
+    string? IdempotencyToken = null);
 
 /// <summary>The detail of an <c>EC2 AMI State Change</c> event.</summary>
 internal sealed record ImageStateChange(string ImageId, string State, string? Region, string? ErrorMessage);

@@ -18,9 +18,9 @@ internal static partial class RequestParser
 
     private const string Accepted =
         "accepted: an EventBridge 'Scheduled Event', an 'EC2 AMI State Change' event, or " +
-        "{\"action\":\"run|backup|copy|prune|report|preflight\",\"instanceIds\":[\"i-...\"],\"dryRun\":true|false,\"scheduledTime\":\"2026-11-26T03:00:00Z\"}";
+        "{\"action\":\"run|backup|copy|prune|report|preflight\",\"instanceIds\":[\"i-...\"],\"dryRun\":true|false,\"scheduledTime\":\"2026-11-26T03:00:00Z\",\"idempotencyToken\":\"...\"}";
 
-    private static readonly string[] ActionFields = ["action", "instanceIds", "dryRun", "scheduledTime"];
+    private static readonly string[] ActionFields = ["action", "instanceIds", "dryRun", "scheduledTime", "idempotencyToken"];
 
     public static Request Parse(ReadOnlySpan<byte> payload)
     {
@@ -178,7 +178,22 @@ internal static partial class RequestParser
             scheduled = ParseTime("scheduledTime", time.GetString()!, "InvalidField");
         }
 
-        return new Request(kind, dryRun, instanceIds, scheduled);
+        string? token = null;
+        if (root.TryGetProperty("idempotencyToken", out var tokenElement))
+        {
+            if (kind is not (RequestKind.Run or RequestKind.Backup) || scheduled is not null)
+            {
+                throw new InvalidRequestException("InvalidField", "'idempotencyToken' is accepted only with action 'run' (without 'scheduledTime': a scheduled run is identified by its time) or 'backup'.");
+            }
+
+            token = tokenElement.ValueKind == JsonValueKind.String ? tokenElement.GetString() : null;
+            if (token is null || !IdempotencyTokenPattern().IsMatch(token))
+            {
+                throw new InvalidRequestException("InvalidField", $"'idempotencyToken' must be a string of 1-64 letters, digits and . _ : / @ -, such as \"change-4711\"; the same token makes the same backups however often the request is retried.");
+            }
+        }
+
+        return new Request(kind, dryRun, instanceIds, scheduled, IdempotencyToken: token);
     }
 
     private static bool ParseDryRun(JsonElement root) =>
@@ -266,6 +281,9 @@ internal static partial class RequestParser
 
     [GeneratedRegex("^i-([0-9a-f]{8}|[0-9a-f]{17})$")]
     internal static partial Regex InstanceIdPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9._:/@-]{1,64}$")]
+    private static partial Regex IdempotencyTokenPattern();
 
     [GeneratedRegex("^ami-([0-9a-f]{8}|[0-9a-f]{17})$")]
     private static partial Regex ImageIdPattern();

@@ -12,10 +12,18 @@ internal sealed record PassScope(
     DateTimeOffset? ScheduledTime = null,
     IReadOnlySet<string>? InstanceIds = null,
     IReadOnlySet<string>? ImageIds = null,
-    string? RequestId = null)
+    string? RequestId = null,
+    string? IdempotencyToken = null)
 {
-    /// <summary>An on-demand backup names exactly its instances, tagged or not, and is named to the second.</summary>
+    /// <summary>An on-demand backup names exactly its instances, tagged or not.</summary>
     public bool OnDemand => Backup && !Copy && !Prune && InstanceIds is not null;
+
+    /// <summary>
+    /// A backup a person asked for (the backup action, or a run without a scheduled time): named from its
+    /// idempotency token, else its request id, and kept from repeating within <see cref="Configuration.Settings.ManualRunWindow"/>
+    /// when it has no token.
+    /// </summary>
+    public bool Manual => Backup && ScheduledTime is null;
 }
 
 /// <summary>

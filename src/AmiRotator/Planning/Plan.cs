@@ -14,4 +14,5 @@ internal sealed record Plan(
     IReadOnlyList<Skip> Skipped,
     IReadOnlyList<Failure> Failures,
     string? BudgetExceeded,
-    IReadOnlyList<RetireAction> Candidates);
+    IReadOnlyList<RetireAction> Candidates,
+    IReadOnlyList<AdoptAction> Adoptions);

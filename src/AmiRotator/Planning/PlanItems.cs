@@ -32,8 +32,17 @@ internal sealed record RetireAction(
     IReadOnlyList<string> SnapshotIds,
     IReadOnlyList<string> Reasons);
 
-/// <summary>Delete a managed snapshot that no registered image uses any more.</summary>
-internal sealed record SnapshotDeletion(string SnapshotId, string Region, string? InstanceId, string Reason);
+/// <summary>
+/// Record this stack as the owner of a backup made before owners were recorded (and the policy it is judged by):
+/// CreateTags on the image and its snapshots, or on a snapshot alone.
+/// </summary>
+internal sealed record AdoptAction(string Subject, string Region, string? InstanceId, IReadOnlyList<string> ResourceIds, IReadOnlyDictionary<string, string> Tags, string Reason);
+
+/// <summary>
+/// Delete a managed snapshot that no registered image uses any more. <see cref="ImageName"/> is the image it was made
+/// for, when known: if that image is in the Recycle Bin, the snapshot must stay for the image to be restorable.
+/// </summary>
+internal sealed record SnapshotDeletion(string SnapshotId, string Region, string? InstanceId, string Reason, string? ImageName = null);
 
 /// <summary>An image the plan keeps, with every reason it is kept (restic's KeepReason).</summary>
 internal sealed record KeepDecision(string ImageId, string Region, string? InstanceId, DateTimeOffset CreationDate, IReadOnlyList<string> Reasons);

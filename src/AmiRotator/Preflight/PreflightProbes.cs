@@ -34,16 +34,16 @@ internal static class PreflightProbes
         probes.Add(instance is null
             ? new Probe("ec2:CreateImage", home, "-", null, $"no running or stopped instance tagged {settings.BackupTag} in {home}")
             : new Probe("ec2:CreateImage", home, instance.InstanceId, new DryRunCreateImage(
-                NewImages.Backup(settings, instance, BackupNaming.OnDemand(instance.InstanceId, now, marker), now, "preflight"))));
+                NewImages.Backup(settings, instance, BackupNaming.Manual(instance.InstanceId, now, settings.Owner, idempotencyToken: marker), now, "preflight"))));
 
         var sourceBackup = Candidate(settings, inventory, inventory.Source, isDr: false);
         if (settings.DrRegion is { } dr)
         {
-            var available = Planner.NewestFirst(Planner.OwnedBackups(inventory.Source, settings, inventory.AccountId, isDr: false).Where(i => i.IsAvailable)).FirstOrDefault();
+            var available = Ownership.NewestFirst(Ownership.OwnedBackups(inventory.Source, settings, inventory.AccountId, isDr: false).Where(i => i.IsAvailable)).FirstOrDefault();
             probes.Add(available is null
                 ? new Probe("ec2:CopyImage", dr, "-", null, $"no available managed backup in {home} to copy yet")
                 : new Probe("ec2:CopyImage", dr, available.ImageId, new DryRunCopyImage(NewImages.Copy(
-                    settings, available, dr, Truncate($"{available.Name}-preflight"), BackupNaming.CopyToken(available.ImageId, dr, settings.DrKmsKeyId, marker), "preflight"))));
+                    settings, available, inventory.Instances.FirstOrDefault(i => i.InstanceId == available.InstanceId), dr, Truncate($"{available.Name}-preflight"), BackupNaming.CopyToken(available.ImageId, dr, settings.DrKmsKeyId, marker), "preflight"))));
         }
 
         AddRetirement(probes, settings, inventory, inventory.Source, sourceBackup, isDr: false);
@@ -57,7 +57,7 @@ internal static class PreflightProbes
 
     // The oldest of the Region's own backups that the pinned-image Deny doesn't cover: the kind retention retires.
     private static Ec2Image? Candidate(Settings settings, Inventory.Inventory inventory, RegionInventory region, bool isDr) =>
-        Planner.OwnedBackups(region, settings, inventory.AccountId, isDr)
+        Ownership.OwnedBackups(region, settings, inventory.AccountId, isDr)
             .Where(i => !i.IsPinned && !i.IsPending)
             .OrderBy(i => i.BackupTime).ThenBy(i => i.ImageId, StringComparer.Ordinal)
             .FirstOrDefault();

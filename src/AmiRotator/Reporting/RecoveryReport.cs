@@ -24,7 +24,9 @@ internal static class RecoveryReport
                     continue;
                 }
 
-                var newest = Planner.NewestFirst(Planner.OwnedBackups(region, settings, inventory.AccountId, isDr)
+                // Backups made before owners were recorded are recovery points all the same.
+                var newest = Ownership.NewestFirst(Ownership.OwnedBackups(region, settings, inventory.AccountId, isDr)
+                    .Concat(Ownership.LegacyBackups(region, settings, inventory.AccountId, isDr))
                     .Where(i => i.IsAvailable && i.InstanceId == instance.InstanceId))
                     .FirstOrDefault();
                 if (newest is null)

@@ -49,7 +49,8 @@ internal sealed record Summary(
     IReadOnlyList<RecoveryPoint>? RecoveryPoints = null,
     string? Message = null,
     int? KeptTotal = null,
-    IReadOnlyList<PermissionEntry>? Permissions = null)
+    IReadOnlyList<PermissionEntry>? Permissions = null,
+    IReadOnlyList<ImageEntry>? Adopted = null)
 {
     /// <summary>
     /// At most this many keep decisions go into the response: a large fleet keeps tens of thousands of images,

@@ -17,9 +17,10 @@ internal sealed class CloudFormationResolver
     private readonly Dictionary<string, JsonNode> _parameters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> _conditions = new(StringComparer.Ordinal);
 
-    public CloudFormationResolver(JsonObject template, IReadOnlyDictionary<string, string> parameters, string region = "us-east-1", string accountId = "123456789012")
+    public CloudFormationResolver(JsonObject template, IReadOnlyDictionary<string, string> parameters, string region = "us-east-1", string accountId = "123456789012", string stackName = "ami-rotator")
     {
         _template = template;
+        StackName = stackName;
         Region = region;
         AccountId = accountId;
         Partition = region.StartsWith("cn-", StringComparison.Ordinal) ? "aws-cn" : region.StartsWith("us-gov-", StringComparison.Ordinal) ? "aws-us-gov" : "aws";
@@ -40,6 +41,8 @@ internal sealed class CloudFormationResolver
     }
 
     public string Region { get; }
+
+    public string StackName { get; }
 
     public string AccountId { get; }
 
@@ -151,8 +154,8 @@ internal sealed class CloudFormationResolver
         "AWS::AccountId" => JsonValue.Create(AccountId),
         "AWS::Partition" => JsonValue.Create(Partition),
         "AWS::URLSuffix" => JsonValue.Create(UrlSuffix),
-        "AWS::StackName" => JsonValue.Create("ami-rotator"),
-        "AWS::StackId" => JsonValue.Create($"arn:{Partition}:cloudformation:{Region}:{AccountId}:stack/ami-rotator/00000000-0000-0000-0000-000000000000"),
+        "AWS::StackName" => JsonValue.Create(StackName),
+        "AWS::StackId" => JsonValue.Create($"arn:{Partition}:cloudformation:{Region}:{AccountId}:stack/{StackName}/00000000-0000-0000-0000-000000000000"),
         _ when _parameters.TryGetValue(name, out var value) => value.DeepClone(),
         _ when ((JsonObject)_template["Resources"]!).ContainsKey(name) => JsonValue.Create($"ami-rotator-{name}-PHYSICAL"),
         _ => throw new KeyNotFoundException($"Ref {name}: no such parameter, pseudo parameter or resource."),

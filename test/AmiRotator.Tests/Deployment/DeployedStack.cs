@@ -25,9 +25,9 @@ internal sealed class DeployedStack
         return (path, YamlAsJson(path));
     });
 
-    private DeployedStack(JsonObject template, IReadOnlyDictionary<string, string> parameters)
+    private DeployedStack(JsonObject template, IReadOnlyDictionary<string, string> parameters, string stackName = "ami-rotator")
     {
-        Resolver = new CloudFormationResolver(template, parameters, Region, AccountId);
+        Resolver = new CloudFormationResolver(template, parameters, Region, AccountId, stackName);
     }
 
     public CloudFormationResolver Resolver { get; }
@@ -40,7 +40,7 @@ internal sealed class DeployedStack
 
     public static JsonObject StackSetTemplate => StackSetOutput.Value.Template;
 
-    public static DeployedStack FromSam(IReadOnlyDictionary<string, string> parameters) => new(SamTemplate, parameters);
+    public static DeployedStack FromSam(IReadOnlyDictionary<string, string> parameters, string stackName = "ami-rotator") => new(SamTemplate, parameters, stackName);
 
     public static DeployedStack FromStackSet(IReadOnlyDictionary<string, string> parameters)
     {

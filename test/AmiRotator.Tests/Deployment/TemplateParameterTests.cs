@@ -22,6 +22,7 @@ public sealed class TemplateParameterTests
         ["MaxRetirePerRun"] = "MAX_RETIRE_PER_RUN",
         ["MaxCopiesInFlight"] = "MAX_COPIES_IN_FLIGHT",
         ["RpoHours"] = "RPO_HOURS",
+        ["Owner"] = "OWNER",
     };
 
     /// <summary>Parameters that shape the deployment rather than the function, and the resource that consumes each.</summary>

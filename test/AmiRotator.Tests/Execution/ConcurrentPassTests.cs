@@ -21,7 +21,7 @@ public sealed class ConcurrentPassTests
         var summaries = await Task.WhenAll(pass.RunAsync(PassFixture.Scheduled()), pass.RunAsync(PassFixture.Scheduled()));
 
         Assert.All(summaries, s => Assert.Empty(s.Failures));
-        Assert.All(instances, i => Assert.Single(pass.BackupsOf(i), b => b.Name.EndsWith("20261126T0300Z", StringComparison.Ordinal)));
+        Assert.All(instances, i => Assert.Single(pass.BackupsOf(i), b => b.Name.Contains("-20261126T0300Z-", StringComparison.Ordinal)));
         Assert.Equal(12, pass.Ec2.CallsTo(Ec2Call.CreateImage).Count);
         Assert.Equal(6, summaries.Sum(s => s.Created.Count));
         Assert.Equal(6, summaries.Sum(s => s.Skipped.Count(k => k.Reason.Contains("concurrent pass", StringComparison.Ordinal))));

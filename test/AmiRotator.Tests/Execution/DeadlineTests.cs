@@ -36,7 +36,7 @@ public sealed class DeadlineTests
         Assert.Empty(next.Failures);
         Assert.Equal(3, next.Created.Count);
         Assert.Equal(retiring.Order(StringComparer.Ordinal), next.Retired.Select(r => r.ImageId!).Order(StringComparer.Ordinal));
-        Assert.All(instances, i => Assert.Single(pass.BackupsOf(i), b => b.Name.EndsWith("20261126T0300Z", StringComparison.Ordinal)));
+        Assert.All(instances, i => Assert.Single(pass.BackupsOf(i), b => b.Name.Contains("-20261126T0300Z-", StringComparison.Ordinal)));
         Assert.All(instances, i => Assert.Single(pass.BackupsOf(i), b => b.State == ImageStates.Pending));
     }
 }

@@ -67,19 +67,30 @@ internal sealed class PassFixture
         return Ec2.AddInstance(Source, tags: tags, state: state);
     }
 
-    /// <summary>A backup of <paramref name="instanceId"/> as a past pass left it (managed, tagged on image and snapshots).</summary>
-    public string AddBackup(string instanceId, DateTimeOffset created, string state = ImageStates.Available, IReadOnlyList<string>? snapshotIds = null, bool pinned = false)
+    /// <summary>
+    /// A backup of <paramref name="instanceId"/> as a past pass left it (managed, owned by this stack, its policy
+    /// recorded, tagged on image and snapshots). <paramref name="legacy"/>: as a version before owners and policies
+    /// were recorded left it.
+    /// </summary>
+    public string AddBackup(string instanceId, DateTimeOffset created, string state = ImageStates.Available, IReadOnlyList<string>? snapshotIds = null, bool pinned = false, string? policy = null, bool legacy = false)
     {
         var tags = Tags(
             (ManagedTags.Managed, ManagedTags.ManagedValue),
             (ManagedTags.InstanceId, instanceId),
             (ManagedTags.ScheduledTime, Planning.BackupNaming.TimeTag(created)));
+        if (!legacy)
+        {
+            tags[ManagedTags.Owner] = Settings.Owner;
+            tags[ManagedTags.Policy] = policy ?? Settings.Retention.ToString();
+        }
+
         if (pinned)
         {
             tags[ManagedTags.Keep] = "true";
         }
 
-        return Ec2.AddImage(Source, name: Planning.BackupNaming.Scheduled(instanceId, created), state: state, creationDate: created, tags: tags, snapshotIds: snapshotIds);
+        var name = legacy ? $"{Planning.BackupNaming.Prefix}-{instanceId}-{created.UtcDateTime:yyyyMMdd'T'HHmm'Z'}" : Planning.BackupNaming.Scheduled(instanceId, created, Settings.Owner);
+        return Ec2.AddImage(Source, name: name, state: state, creationDate: created, tags: tags, snapshotIds: snapshotIds);
     }
 
     public ReconcilePass Pass() =>

@@ -36,7 +36,7 @@ public sealed class RetirementTests
         Assert.Contains(summary.DeletedSnapshots, s => s.SnapshotId == deletedByEc2 && s.Reason == "deleted with its image");
         Assert.Contains(summary.DeletedSnapshots, s => s.SnapshotId == failedByEc2 && s.Reason.Contains("EC2 did not delete it", StringComparison.Ordinal));
         Assert.DoesNotContain(summary.DeletedSnapshots, s => s.SnapshotId == shared);
-        Assert.Contains(summary.Skipped, s => s.Subject == shared && s.Reason.Contains(newest, StringComparison.Ordinal));
+        Assert.Contains(summary.Skipped, s => s.Subject == shared && s.Reason.Contains("associated with another AMI (skipped)", StringComparison.Ordinal));
         Assert.Equal([failedByEc2], pass.Ec2.CallsTo(Ec2Call.DeleteSnapshot).Select(c => c.Subject));
     }
 
@@ -66,7 +66,7 @@ public sealed class RetirementTests
         Assert.Empty(tooEarly.DeletedSnapshots);
         Assert.NotNull(pass.Ec2.Snapshot(orphan));
 
-        pass.Clock.Advance(Planner.OrphanGrace);
+        pass.Clock.Advance(SweepStep.OrphanGrace);
         var next = await pass.RunAsync(Prune);
 
         Assert.Empty(next.Failures);

@@ -32,10 +32,14 @@ public sealed class ScheduledBackupTests
             var image = Assert.Single(pass.BackupsOf(instanceId));
             var expectedTags = PassFixture.Tags(
                 (ManagedTags.Managed, "true"),
+                (ManagedTags.Owner, pass.Settings.Owner),
                 (ManagedTags.InstanceId, instanceId),
                 (ManagedTags.Name, name),
-                (ManagedTags.ScheduledTime, "2026-11-26T03:00:00Z"));
-            Assert.Equal($"ami-rotator-{instanceId}-20261126T0300Z", image.Name);
+                (ManagedTags.ScheduledTime, "2026-11-26T03:00:00Z"),
+                (ManagedTags.ImageName, image.Name),
+                (ManagedTags.Policy, "keep-last=3"),
+                (ManagedTags.DrPolicy, "keep-last=3"));
+            Assert.Equal(Planning.BackupNaming.Scheduled(instanceId, PassFixture.ScheduledTime, pass.Settings.Owner), image.Name);
             Assert.Equal(ImageStates.Pending, image.State);
             Assert.Equal(instanceId, image.InstanceId);
             Assert.True(image.NoReboot);
@@ -90,7 +94,7 @@ public sealed class ScheduledBackupTests
         var web = pass.AddProtectedInstance("web");
         var old = pass.AddBackup(web, PassFixture.ScheduledTime.AddDays(-2));
         var newer = pass.AddBackup(web, PassFixture.ScheduledTime.AddDays(-1));
-        var orphan = pass.Ec2.AddSnapshot(PassFixture.Source, tags: PassFixture.Tags((ManagedTags.Managed, "true")), startTime: PassFixture.ScheduledTime.AddDays(-3));
+        var orphan = pass.Ec2.AddSnapshot(PassFixture.Source, tags: PassFixture.Tags((ManagedTags.Managed, "true"), (ManagedTags.Owner, pass.Settings.Owner)), startTime: PassFixture.ScheduledTime.AddDays(-3));
         var callsBefore = pass.Ec2.Calls.Count;
 
         var summary = await pass.RunAsync(PassFixture.Scheduled(dryRun: true));
@@ -100,7 +104,7 @@ public sealed class ScheduledBackupTests
         Assert.All(pass.Ec2.Calls.Skip(callsBefore), c => Assert.StartsWith("Describe", c.Action, StringComparison.Ordinal));
         var created = Assert.Single(summary.Created);
         Assert.Null(created.ImageId);
-        Assert.Equal($"ami-rotator-{web}-20261126T0300Z", created.Name);
+        Assert.Equal(Planning.BackupNaming.Scheduled(web, PassFixture.ScheduledTime, pass.Settings.Owner), created.Name);
         Assert.Contains(summary.Copied, c => c.SourceImageId == newer && c.ImageId is null);
         Assert.Equal(old, Assert.Single(summary.Retired).ImageId);
         Assert.Contains(summary.DeletedSnapshots, s => s.SnapshotId == orphan);

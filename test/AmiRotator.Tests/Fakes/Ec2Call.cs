@@ -16,9 +16,11 @@ internal sealed record Ec2Call(string Region, string Action, string Subject, str
     public const string CopyImage = "CopyImage";
     public const string DeregisterImage = "DeregisterImage";
     public const string DeleteSnapshot = "DeleteSnapshot";
+    public const string CreateTags = "CreateTags";
+    public const string ListImagesInRecycleBin = "ListImagesInRecycleBin";
 
     /// <summary>The calls that change EC2; a dry run or a repeated event must make none.</summary>
-    public bool IsMutation => !DryRun && Action is CreateImage or CopyImage or DeregisterImage or DeleteSnapshot;
+    public bool IsMutation => !DryRun && Action is CreateImage or CopyImage or DeregisterImage or DeleteSnapshot or CreateTags;
 
     public bool Failed => ErrorCode is not null;
 }

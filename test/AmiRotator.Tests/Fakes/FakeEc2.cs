@@ -370,15 +370,15 @@ internal sealed partial class FakeEc2
     internal IReadOnlyList<Ec2Image> DescribeImages(string region, IReadOnlyList<string>? imageIds) =>
         Call(region, Ec2Call.DescribeImages, imageIds is null ? "owner=self" : string.Join(',', imageIds), () =>
         {
-            if (imageIds?.FirstOrDefault(id => !images.TryGetValue(id, out var image) || image.Region != region) is { } missing)
+            if (imageIds?.FirstOrDefault(id => !images.TryGetValue(id, out var image) || image.Region != region || notYetVisible.Contains(id)) is { } missing)
             {
                 throw Error("InvalidAMIID.NotFound", $"The image id '[{missing}]' does not exist");
             }
 
             return (IReadOnlyList<Ec2Image>)[.. images.Values
-                .Where(i => i.Region == region && i.OwnerId == AccountId && (imageIds is null || imageIds.Contains(i.ImageId, StringComparer.Ordinal)))
+                .Where(i => i.Region == region && i.OwnerId == AccountId && !notYetVisible.Contains(i.ImageId) && (imageIds is null || imageIds.Contains(i.ImageId, StringComparer.Ordinal)))
                 .OrderBy(i => i.ImageId, StringComparer.Ordinal)
-                .Select(i => new Ec2Image(i.ImageId, region, i.Name, i.State, i.OwnerId, i.CreationDate, Copy(i.Tags), [.. i.SnapshotIds]))];
+                .Select(i => new Ec2Image(i.ImageId, region, i.Name, i.State, i.OwnerId, i.CreationDate, Copy(i.Tags), [.. i.SnapshotIds], i.DeregistrationProtection))];
         });
 
     /// <summary>[API_DescribeSnapshots] filtered on owner-id and tag:ami-rotator:managed=true.</summary>
@@ -560,9 +560,11 @@ internal sealed partial class FakeEc2
                 throw Error("AuthFailure", $"Not authorized for image {imageId}");
             }
 
+            RequireNotProtected(image);
             images.Remove(imageId);
             references.Remove((region, imageId));
             deregisteredImageIds.Add(imageId);
+            ToRecycleBin(image);
 
             var results = new List<(string, string)>();
             foreach (var snapshotId in image.SnapshotIds.Distinct(StringComparer.Ordinal))
@@ -586,9 +588,9 @@ internal sealed partial class FakeEc2
         });
 
     /// <summary>
-    /// [API_DeleteSnapshot] InvalidSnapshot.NotFound for an unknown snapshot; InvalidSnapshot.InUse while a
-    /// registered image uses it ("You cannot delete a snapshot of the root device of an EBS volume used by a
-    /// registered AMI").
+    /// [API_DeleteSnapshot] InvalidSnapshot.NotFound for an unknown snapshot; InvalidSnapshot.InUse only while it is
+    /// the root device (the first mapping) of a registered image ("You cannot delete a snapshot of the root device of
+    /// an EBS volume used by a registered AMI").
     /// </summary>
     internal bool DeleteSnapshot(string region, string snapshotId) =>
         Call(region, Ec2Call.DeleteSnapshot, snapshotId, () =>
@@ -608,7 +610,8 @@ internal sealed partial class FakeEc2
                 throw Error("AuthFailure", $"Not authorized for snapshot {snapshotId}");
             }
 
-            if (UsedBy(snapshotId) is { } holder)
+            // Only the root-device snapshot of a registered AMI is protected; a data-volume snapshot is not.
+            if (RootOf(snapshotId) is { } holder)
             {
                 throw Error("InvalidSnapshot.InUse", $"The snapshot {snapshotId} is currently in use by {holder}");
             }
@@ -638,6 +641,9 @@ internal sealed partial class FakeEc2
             }
         }
     }
+
+    private string? RootOf(string snapshotId) =>
+        images.Values.Where(i => i.SnapshotIds.Count > 0 && i.SnapshotIds[0] == snapshotId).Select(i => i.ImageId).Order(StringComparer.Ordinal).FirstOrDefault();
 
     private string? UsedBy(string snapshotId) =>
         images.Values.Where(i => i.SnapshotIds.Contains(snapshotId, StringComparer.Ordinal)).Select(i => i.ImageId).Order(StringComparer.Ordinal).FirstOrDefault();

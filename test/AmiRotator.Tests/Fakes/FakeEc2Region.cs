@@ -111,6 +111,10 @@ internal sealed class FakeEc2Region(FakeEc2 ec2, string region) : IEc2Region
             var results = await Send(Ec2Call.DeregisterImage, imageId, () => ec2.DeregisterImage(Region, imageId), ct).ConfigureAwait(false);
             return [.. results.Select(r => new SnapshotOutcome(r.SnapshotId, r.ReturnCode))];
         }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == Ec2Errors.DeregistrationProtected)
+        {
+            throw new DeregistrationProtectedException(imageId, e.Message);
+        }
         catch (AmazonEC2Exception e) when (e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Unavailable")
         {
             // As Ec2Region: an overlapping pass retired it first.
@@ -133,6 +137,15 @@ internal sealed class FakeEc2Region(FakeEc2 ec2, string region) : IEc2Region
             throw new SnapshotInUseException(snapshotId);
         }
     }
+
+    public async Task<ImageLookup> FindImageAsync(string imageId, CancellationToken ct) =>
+        await Send(Ec2Call.DescribeImages, imageId, () => ec2.FindImage(Region, imageId), ct).ConfigureAwait(false);
+
+    public async Task<SnapshotHolders> FindSnapshotHoldersAsync(IReadOnlyList<string> snapshotIds, CancellationToken ct) =>
+        await Send(Ec2Call.ListImagesInRecycleBin, string.Join(',', snapshotIds), () => ec2.FindSnapshotHolders(Region, snapshotIds), ct).ConfigureAwait(false);
+
+    public async Task AdoptAsync(IReadOnlyList<string> resourceIds, IReadOnlyDictionary<string, string> tags, CancellationToken ct) =>
+        await Send(Ec2Call.CreateTags, string.Join(',', resourceIds), () => ec2.CreateTags(Region, resourceIds, tags), ct).ConfigureAwait(false);
 
     public async Task<DryRunVerdict> DryRunAsync(DryRunRequest request, CancellationToken ct)
     {

@@ -33,4 +33,7 @@ internal sealed record FakeImage(
     public bool Encrypted { get; init; }
 
     public string? KmsKeyId { get; init; }
+
+    /// <summary>[API_Image] deregistrationProtection; null or "disabled" when off.</summary>
+    public string? DeregistrationProtection { get; init; }
 }

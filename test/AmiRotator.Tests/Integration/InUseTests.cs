@@ -27,7 +27,7 @@ public sealed class InUseTests(MotoServer moto) : IAsyncLifetime
         var images = new List<string>();
         for (var i = 0; i < 3; i++)
         {
-            var run = await InvokeAsync($$"""{"action":"backup","instanceIds":["{{instance}}"]}""");
+            var run = await InvokeAsync($$"""{"action":"backup","instanceIds":["{{instance}}"],"idempotencyToken":"backup-{{i}}"}""");
             Assert.True(run.GetProperty("created").GetArrayLength() == 1, run.ToString());
             images.Add(run.GetProperty("created")[0].GetProperty("imageId").GetString()!);
             await Task.Delay(1100); // CreationDate has one-second resolution

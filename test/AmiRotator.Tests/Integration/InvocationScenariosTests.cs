@@ -154,7 +154,7 @@ public sealed class InvocationScenariosTests(MotoServer moto) : IAsyncLifetime
         var function = NewFunction(TimeProvider.System, overrides: settings);
         for (var i = 0; i < 4; i++)
         {
-            await function.HandleAsync(Encoding.UTF8.GetBytes($$"""{"action":"backup","instanceIds":["{{instance}}"]}"""), Context(DateTimeOffset.MaxValue), CancellationToken.None);
+            await function.HandleAsync(Encoding.UTF8.GetBytes($$"""{"action":"backup","instanceIds":["{{instance}}"],"idempotencyToken":"backup-{{i}}"}"""), Context(DateTimeOffset.MaxValue), CancellationToken.None);
             await Task.Delay(1100);
         }
 

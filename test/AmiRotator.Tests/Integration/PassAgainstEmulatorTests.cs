@@ -82,7 +82,7 @@ public sealed class PassAgainstEmulatorTests(MotoServer moto) : IAsyncLifetime
         var east = (await ImagesAsync(East)).Where(i => Tag(i.Tags, "ami-rotator:managed") == "true").ToList();
         Assert.Equal(new[] { web1, web2 }.Order(StringComparer.Ordinal), east.Select(i => Tag(i.Tags, "ami-rotator:instance-id")).Order(StringComparer.Ordinal));
         var web1Image = east.Single(i => Tag(i.Tags, "ami-rotator:instance-id") == web1);
-        Assert.Equal($"ami-rotator-{web1}-20261126T0300Z", web1Image.Name);
+        Assert.Matches($"^ami-rotator-{web1}-20261126T0300Z-o[0-9a-f]{{8}}$", web1Image.Name);
         Assert.Equal("web-1", Tag(web1Image.Tags, "Name"));
         Assert.DoesNotContain(east, i => Tag(i.Tags, "ami-rotator:instance-id") is var id && (id == untagged || id == westOnly));
 
@@ -112,12 +112,12 @@ public sealed class PassAgainstEmulatorTests(MotoServer moto) : IAsyncLifetime
         var backup = await InvokeAsync(function, $$"""{"action":"backup","dryRun":true,"instanceIds":["{{instance}}"]}""");
 
         Assert.True(run.GetProperty("dryRun").GetBoolean());
-        Assert.Equal($"ami-rotator-{instance}-20261128T0300Z", run.GetProperty("created")[0].GetProperty("name").GetString());
+        Assert.Matches($"^ami-rotator-{instance}-20261128T0300Z-o[0-9a-f]{{8}}$", run.GetProperty("created")[0].GetProperty("name").GetString());
         Assert.False(run.GetProperty("created")[0].TryGetProperty("imageId", out _));
         var retired = prune.GetProperty("retired").EnumerateArray().ToList();
         Assert.True(retired.Count == 2, prune.ToString()); // the older backup in each Region
-        Assert.All(retired, r => Assert.Contains("outside policy keep-last=1", r.GetProperty("reasons")[0].GetString(), StringComparison.Ordinal));
-        Assert.Matches($"^ami-rotator-{instance}-manual-[0-9a-f]{{12}}$", backup.GetProperty("created")[0].GetProperty("name").GetString());
+        Assert.All(retired, r => Assert.Contains("outside its policy keep-last=1", r.GetProperty("reasons")[0].GetString(), StringComparison.Ordinal));
+        Assert.Matches($"^ami-rotator-{instance}-manual-[0-9a-f]{{12}}-o[0-9a-f]{{8}}$", backup.GetProperty("created")[0].GetProperty("name").GetString());
         Assert.Equal(0, await MutationCountAsync());
     }
 
@@ -128,7 +128,7 @@ public sealed class PassAgainstEmulatorTests(MotoServer moto) : IAsyncLifetime
         var function = NewFunction(new() { ["RETENTION"] = "keep-last=1" });
         for (var night = 0; night < 3; night++)
         {
-            await InvokeAsync(function, $$"""{"action":"backup","instanceIds":["{{instance}}"]}""");
+            await InvokeAsync(function, $$"""{"action":"backup","instanceIds":["{{instance}}"],"idempotencyToken":"night-{{night}}"}""");
             await InvokeAsync(function, """{"action":"copy"}"""); // as the AMI-available event would, each night
             await Task.Delay(1100);
         }
@@ -161,7 +161,7 @@ public sealed class PassAgainstEmulatorTests(MotoServer moto) : IAsyncLifetime
         var function = NewFunction(new() { ["RETENTION"] = "keep-last=1", ["MAX_RETIRE_PER_RUN"] = "1", ["DR_REGION"] = "" });
         for (var i = 0; i < 3; i++)
         {
-            await InvokeAsync(function, $$"""{"action":"backup","instanceIds":["{{instance}}"]}""");
+            await InvokeAsync(function, $$"""{"action":"backup","instanceIds":["{{instance}}"],"idempotencyToken":"backup-{{i}}"}""");
             await Task.Delay(1100);
         }
 
@@ -186,7 +186,7 @@ public sealed class PassAgainstEmulatorTests(MotoServer moto) : IAsyncLifetime
         Assert.Equal("PassFailed", error.ErrorType);
         Assert.Contains("i-0000000000000dead", error.Message, StringComparison.Ordinal);
         var image = Assert.Single(await ImagesAsync(East));
-        Assert.Matches($"^ami-rotator-{untagged}-manual-[0-9a-f]{{12}}$", image.Name);
+        Assert.Matches($"^ami-rotator-{untagged}-manual-[0-9a-f]{{12}}-o[0-9a-f]{{8}}$", image.Name);
     }
 
     public static TheoryData<string, string> BadInputs()
@@ -296,6 +296,6 @@ public sealed class PassAgainstEmulatorTests(MotoServer moto) : IAsyncLifetime
         var result = await InvokeAsync(function, $$$"""{"detail-type":"EC2 AMI State Change","source":"aws.ec2","region":"us-east-1","detail":{"ImageId":"{{{image.ImageId}}}","State":"available"}}""");
 
         Assert.Equal(0, await MutationCountAsync());
-        Assert.Contains("not a managed source image", result.GetProperty("skipped")[0].GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Contains("not a source backup of this stack", result.GetProperty("skipped")[0].GetProperty("reason").GetString(), StringComparison.Ordinal);
     }
 }

@@ -36,6 +36,9 @@ internal static class CallTable
         nameof(IEc2Region.DeregisterImageAsync),
         nameof(IEc2Region.DeleteSnapshotAsync),
         nameof(IEc2Region.DryRunAsync),
+        nameof(IEc2Region.FindImageAsync),
+        nameof(IEc2Region.FindSnapshotHoldersAsync),
+        nameof(IEc2Region.AdoptAsync),
     };
 
     private static readonly string[] MutatingMethods =
@@ -58,6 +61,10 @@ internal static class CallTable
         {
             yield return Read(nameof(IEc2Region.ListOwnedImagesAsync), region, "ec2:DescribeImages");
             yield return Read(nameof(IEc2Region.ListManagedSnapshotsAsync), region, "ec2:DescribeSnapshots");
+            yield return Read(nameof(IEc2Region.FindImageAsync), region, "ec2:DescribeImages");
+            yield return Read(nameof(IEc2Region.FindSnapshotHoldersAsync), region, "ec2:DescribeImages");
+            yield return Read(nameof(IEc2Region.FindSnapshotHoldersAsync), region, "ec2:ListImagesInRecycleBin");
+            yield return Adoption(world, region);
             foreach (var call in References(region))
             {
                 yield return call;
@@ -110,6 +117,32 @@ internal static class CallTable
         {
             yield return new SeamCall(method, region, action, "in-use fallback", [Request(action, "*", null, region)]);
         }
+    }
+
+    // A backup made before owners were recorded: managed, no owner tag. Adoption writes the owner and the policies
+    // onto the image and its snapshots, nothing else.
+    private static SeamCall Adoption(PermissionWorld world, string region)
+    {
+        var legacy = world.Backup.Tags.Where(t => t.Key is not (ManagedTags.Owner or ManagedTags.Policy or ManagedTags.DrPolicy or ManagedTags.ImageName))
+            .ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
+        var written = AdoptionTags(world);
+        (string, string[])[] context = [.. ResourceTags(legacy), .. RequestTags(written)];
+        return new SeamCall(nameof(IEc2Region.AdoptAsync), region, "ec2:CreateTags", "adopt a backup made before owners were recorded",
+        [
+            Request("ec2:CreateTags", PermissionWorld.ImageArn(region, "ami-0eeeeeeeeeeeeeee1"), "image", region, context),
+            Request("ec2:CreateTags", PermissionWorld.SnapshotArn(region, "snap-0eeeeeeeeeeeeeee1"), "snapshot", region, context),
+        ]);
+    }
+
+    public static IReadOnlyDictionary<string, string> AdoptionTags(PermissionWorld world)
+    {
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal) { [ManagedTags.Owner] = world.Settings.Owner, [ManagedTags.Policy] = world.Settings.Retention.ToString() };
+        if (world.DrRegion is not null)
+        {
+            tags[ManagedTags.DrPolicy] = world.Settings.DrRetention.ToString();
+        }
+
+        return tags;
     }
 
     private static SeamCall CreateImage(PermissionWorld world)

@@ -82,7 +82,7 @@ public sealed class CallTableCoverageTests(MotoServer moto) : IAsyncLifetime
             TagSpecifications =
             [
                 new TagSpecification { ResourceType = ResourceType.Image, Tags = [new Tag("ami-rotator:managed", "true"), new Tag("ami-rotator:instance-id", instance)] },
-                new TagSpecification { ResourceType = ResourceType.Snapshot, Tags = [new Tag("ami-rotator:managed", "true"), new Tag("ami-rotator:instance-id", instance)] },
+                new TagSpecification { ResourceType = ResourceType.Snapshot, Tags = [new Tag("ami-rotator:managed", "true"), new Tag("ami-rotator:instance-id", instance), new Tag("ami-rotator:owner", "ami-rotator")] },
             ],
         });
         var snapshot = (await ec2.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [image.ImageId] })).Images[0].BlockDeviceMappings[0].Ebs.SnapshotId;

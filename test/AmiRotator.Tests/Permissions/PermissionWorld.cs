@@ -29,7 +29,7 @@ internal sealed class PermissionWorld
         Parameters = parameters;
         Stack = stack;
         Keys = keys ?? new WorldKeys();
-        var environment = new Dictionary<string, string>(stack.Environment, StringComparer.Ordinal) { ["AWS_REGION"] = DeployedStack.Region };
+        var environment = new Dictionary<string, string>(stack.Environment, StringComparer.Ordinal) { ["AWS_REGION"] = DeployedStack.Region, ["AWS_LAMBDA_FUNCTION_NAME"] = "ami-rotator-AmiRotatorFunction-PHYSICAL" };
         Settings = Settings.FromEnvironment(n => environment.GetValueOrDefault(n));
         Backup = PlanOne(Settings, new PassScope(Backup: true, Copy: false, Prune: false, Now, Now)).Backups.Single();
         if (Settings.DrRegion is not null)

@@ -81,6 +81,50 @@ public sealed class RolePermissionTests
 
     [Theory]
     [MemberData(nameof(Worlds))]
+    public void Retire_WhenAnotherStackOwnsTheBackup_IsDenied(string deployment)
+    {
+        var world = Deployments.Named(deployment);
+        var theirs = new Dictionary<string, string>(world.Backup.Tags, StringComparer.Ordinal) { [ManagedTags.Owner] = "another-stack@us-east-1" };
+
+        Assert.Equal(Verdict.ImplicitDeny, Evaluate(world, CallTable.Request("ec2:DeregisterImage", PermissionWorld.ImageArn(world.Region, PermissionWorld.SourceImageId), "image", world.Region, CallTable.ResourceTags(theirs))).Verdict);
+        Assert.Equal(Verdict.ImplicitDeny, Evaluate(world, CallTable.Request("ec2:DeleteSnapshot", PermissionWorld.SnapshotArn(world.Region, PermissionWorld.SourceSnapshotId), "snapshot", world.Region, CallTable.ResourceTags(theirs))).Verdict);
+    }
+
+    [Theory]
+    [MemberData(nameof(Worlds))]
+    public void CreateImage_WhenTheRequestNamesAnotherOwner_IsDenied(string deployment)
+    {
+        var world = Deployments.Named(deployment);
+        var theirs = new Dictionary<string, string>(world.Backup.Tags, StringComparer.Ordinal) { [ManagedTags.Owner] = "another-stack@us-east-1" };
+
+        Assert.Equal(Verdict.ImplicitDeny, Evaluate(world, CallTable.Request("ec2:CreateImage", PermissionWorld.ImageArn(world.Region, "*"), "image", world.Region, CallTable.RequestTags(theirs))).Verdict);
+    }
+
+    [Theory]
+    [MemberData(nameof(Worlds))]
+    public void Adopt_WhenTheBackupAlreadyHasAnOwnerOrMoreTagsAreWritten_IsDenied(string deployment)
+    {
+        var world = Deployments.Named(deployment);
+        var image = PermissionWorld.ImageArn(world.Region, "ami-0eeeeeeeeeeeeeee1");
+        var owned = new Dictionary<string, string>(world.Backup.Tags, StringComparer.Ordinal) { [ManagedTags.Owner] = "another-stack@us-east-1" };
+        var legacy = world.Backup.Tags.Where(t => t.Key != ManagedTags.Owner).ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
+        var adoption = CallTable.AdoptionTags(world);
+
+        // Re-claiming another stack's backup.
+        Assert.Equal(Verdict.ImplicitDeny, Evaluate(world, CallTable.Request("ec2:CreateTags", image, "image", world.Region, [.. CallTable.ResourceTags(owned), .. CallTable.RequestTags(adoption)])).Verdict);
+        // Claiming it for someone else.
+        var forOthers = new Dictionary<string, string>(adoption, StringComparer.Ordinal) { [ManagedTags.Owner] = "another-stack@us-east-1" };
+        Assert.Equal(Verdict.ImplicitDeny, Evaluate(world, CallTable.Request("ec2:CreateTags", image, "image", world.Region, [.. CallTable.ResourceTags(legacy), .. CallTable.RequestTags(forOthers)])).Verdict);
+        // Writing anything else while at it (unpinning, re-tagging, un-managing).
+        var more = new Dictionary<string, string>(adoption, StringComparer.Ordinal) { [ManagedTags.Keep] = "false" };
+        Assert.Equal(Verdict.ImplicitDeny, Evaluate(world, CallTable.Request("ec2:CreateTags", image, "image", world.Region, [.. CallTable.ResourceTags(legacy), .. CallTable.RequestTags(more)])).Verdict);
+        // An image AmiRotator never made.
+        var handMade = new Dictionary<string, string>(StringComparer.Ordinal) { ["Name"] = "golden" };
+        Assert.Equal(Verdict.ImplicitDeny, Evaluate(world, CallTable.Request("ec2:CreateTags", image, "image", world.Region, [.. CallTable.ResourceTags(handMade), .. CallTable.RequestTags(adoption)])).Verdict);
+    }
+
+    [Theory]
+    [MemberData(nameof(Worlds))]
     public void ModifyImageAttribute_WhenTheImageIsManaged_IsDenied(string deployment)
     {
         var world = Deployments.Named(deployment);

@@ -59,9 +59,9 @@ public sealed class PreflightProbesTests
         var probes = PreflightProbes.Plan(settings, inventory, Now, "req-1");
 
         var create = Assert.IsType<DryRunCreateImage>(probes.Single(p => p.Permission == "ec2:CreateImage").Request).Backup;
-        var nightly = NewImages.Backup(settings, inventory.Instances[0], "ignored", Now, "ignored");
+        var nightly = NewImages.Backup(settings, inventory.Instances[0], create.Name, Now, "ignored");
         Assert.Equal(nightly.Tags, create.Tags);
-        Assert.Equal(BackupNaming.OnDemand("i-00000000000000001", Now, "preflight:req-1"), create.Name);
+        Assert.Equal(BackupNaming.Manual("i-00000000000000001", Now, settings.Owner, idempotencyToken: "preflight:req-1"), create.Name);
 
         var copy = Assert.IsType<DryRunCopyImage>(probes.Single(p => p.Permission == "ec2:CopyImage").Request).Copy;
         Assert.Equal("alias/dr", copy.KmsKeyId);
@@ -132,7 +132,8 @@ public sealed class PreflightProbesTests
             tags[ManagedTags.Keep] = "true";
         }
 
-        return new Ec2Image(id, region, BackupNaming.Scheduled("i-00000000000000001", created), state, Account, created, tags, snapshots);
+        tags[ManagedTags.Owner] = "ami-rotator";
+        return new Ec2Image(id, region, BackupNaming.Scheduled("i-00000000000000001", created, "ami-rotator"), state, Account, created, tags, snapshots);
     }
 
     private static Ec2Image Copy(string id, Ec2Image source, IReadOnlyList<string> snapshots) =>
@@ -141,7 +142,7 @@ public sealed class PreflightProbesTests
 
     private static Ec2Snapshot ManagedSnapshot(string id, string region = Home, string? fromRegion = null)
     {
-        var tags = new Dictionary<string, string> { [ManagedTags.Managed] = ManagedTags.ManagedValue };
+        var tags = new Dictionary<string, string> { [ManagedTags.Managed] = ManagedTags.ManagedValue, [ManagedTags.Owner] = "ami-rotator" };
         if (fromRegion is not null)
         {
             tags[ManagedTags.SourceRegion] = fromRegion;

@@ -109,7 +109,8 @@ public sealed class PlannerSafetyProperties
     [Property(MaxTest = Cases)]
     public Property Build_KeepsOrRetiresEveryOwnedBackupExactlyOnce() => ForEveryPlan((world, _, plan) =>
     {
-        var owned = world.Images.Where(SafetyWorld.IsOwnedBackup).Select(i => i.ImageId).Order(StringComparer.Ordinal);
+        // Backups made before owners were recorded are judged too: adopted (and kept this pass) or kept.
+        var owned = world.Images.Where(i => SafetyWorld.IsOwnedBackup(i) || SafetyWorld.IsLegacyBackup(i)).Select(i => i.ImageId).Order(StringComparer.Ordinal);
         var judged = plan.Kept.Select(k => k.ImageId).Concat(plan.Retirements.Select(r => r.ImageId)).Order(StringComparer.Ordinal);
 
         Assert.Equal(owned, judged);
@@ -129,7 +130,7 @@ public sealed class PlannerSafetyProperties
             Assert.DoesNotContain(world.Images, i => i.Region == snapshot.Region && i.State != ImageStates.Deregistered && i.SnapshotIds.Contains(snapshot.SnapshotId));
             Assert.DoesNotContain(snapshot.SnapshotId, candidateSnapshots);
             Assert.NotEqual("pending", snapshot.State);
-            Assert.True(SafetyWorld.Now - snapshot.StartTime >= Planner.OrphanGrace, $"{snapshot.SnapshotId} started {snapshot.StartTime:O}, within the grace");
+            Assert.True(SafetyWorld.Now - snapshot.StartTime >= SweepStep.OrphanGrace, $"{snapshot.SnapshotId} started {snapshot.StartTime:O}, within the grace");
         }
     });
 
@@ -159,7 +160,7 @@ public sealed class PlannerSafetyProperties
         10 + (2 * world.Images.Where(i => i.Region == region && SafetyWorld.IsOwnedBackup(i) && i.InstanceId is not null).Select(i => i.InstanceId).Distinct().Count()));
 
     /// <summary>Runs <paramref name="check"/> on the first-round, full-answer and as-generated plans of every world.</summary>
-    private static Property ForEveryPlan(Action<SafetyWorld, ImageReferences?, Plan> check) =>
+    internal static Property ForEveryPlan(Action<SafetyWorld, ImageReferences?, Plan> check) =>
         Prop.ForAll(SafetyWorlds.Arbitrary, world =>
         {
             var settings = world.Settings();

@@ -55,6 +55,7 @@ public sealed class PlannerSafetyTests
         {
             "AWS_REGION" => SafetyWorld.Source,
             "RETENTION" => retention,
+            "OWNER" => SafetyWorld.Owner,
             _ => null,
         });
         var inventory = new Inventory.Inventory(SafetyWorld.Account, [], new RegionInventory(SafetyWorld.Source, images, []), null);
@@ -69,6 +70,6 @@ public sealed class PlannerSafetyTests
         state,
         owner,
         created,
-        new Dictionary<string, string>(StringComparer.Ordinal) { [ManagedTags.Managed] = "true", [ManagedTags.InstanceId] = InstanceId },
+        new Dictionary<string, string>(StringComparer.Ordinal) { [ManagedTags.Managed] = "true", [ManagedTags.InstanceId] = InstanceId, [ManagedTags.Owner] = SafetyWorld.Owner, [ManagedTags.Policy] = "keep-last=1" },
         [$"snap-{imageId[4..]}"]);
 }

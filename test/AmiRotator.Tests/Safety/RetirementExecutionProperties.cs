@@ -24,7 +24,7 @@ public sealed class RetirementExecutionProperties
     public Property Execute_ThenNextPassIfItFailed_LeavesNoOrphanedSnapshotAndNoImageWithoutItsSnapshots() =>
         Prop.ForAll(SafetyWorlds.Arbitrary, world => RunAsync(world).GetAwaiter().GetResult());
 
-    private static async Task RunAsync(SafetyWorld world)
+    internal static async Task RunAsync(SafetyWorld world)
     {
         var clock = new FakeTimeProvider(SafetyWorld.Now);
         var ec2 = new FakeEc2(clock);
@@ -35,7 +35,7 @@ public sealed class RetirementExecutionProperties
         var plan = Planner.Build(settings, inventory, SafetyWorld.PruneScope(clock.GetUtcNow()), world.Truth());
 
         var outcome = await new Executor(settings, ec2.Region(SafetyWorld.Source), ec2.Region(SafetyWorld.Dr), () => TimeSpan.FromMinutes(10), log)
-            .ExecuteAsync(plan, inventory, CancellationToken.None);
+            .ExecuteAsync(plan, CancellationToken.None);
 
         var planned = plan.Retirements.Select(r => r.ImageId).ToHashSet(StringComparer.Ordinal);
         Assert.All(ec2.DeregisteredImageIds, id => Assert.Contains(id, planned));
@@ -45,7 +45,7 @@ public sealed class RetirementExecutionProperties
         if (followedUp)
         {
             ec2.ClearFaults();
-            clock.Advance(Planner.OrphanGrace + TimeSpan.FromHours(1));
+            clock.Advance(SweepStep.OrphanGrace + TimeSpan.FromHours(1));
             var next = await new ReconcilePass(settings, ec2.Region(SafetyWorld.Source), ec2.Region(SafetyWorld.Dr), clock, log)
                 .RunAsync(new Request(RequestKind.Prune, DryRun: false), SafetyWorld.Account, () => TimeSpan.FromMinutes(10), CancellationToken.None);
             Assert.DoesNotContain(next.Failures, f => f.Step != "plan"); // an invalid retention tag is a plan failure, not EC2's
@@ -55,11 +55,13 @@ public sealed class RetirementExecutionProperties
         foreach (var region in new[] { SafetyWorld.Source, SafetyWorld.Dr })
         {
             var used = ec2.Images(region).SelectMany(i => i.SnapshotIds).ToHashSet(StringComparer.Ordinal);
-            foreach (var snapshot in ec2.Snapshots(region).Where(SafetyWorld.IsOwnedSnapshot).Where(s => !used.Contains(s.SnapshotId)))
+            // Ours as the pass found it: a snapshot it adopted this pass becomes the sweep's only from the next pass on.
+            var ours = world.Snapshots.Where(SafetyWorld.IsOwnedSnapshot).Select(s => s.SnapshotId).ToHashSet(StringComparer.Ordinal);
+            foreach (var snapshot in ec2.Snapshots(region).Where(s => ours.Contains(s.SnapshotId)).Where(s => !used.Contains(s.SnapshotId)))
             {
                 // A snapshot that was already an orphan may wait for the sweep: still pending, or within the grace.
                 var mayWait = world.OrphanSnapshotIds.Contains(snapshot.SnapshotId)
-                    && (snapshot.State == "pending" || (!followedUp && SafetyWorld.Now - snapshot.StartTime < Planner.OrphanGrace));
+                    && (snapshot.State == "pending" || (!followedUp && SafetyWorld.Now - snapshot.StartTime < SweepStep.OrphanGrace));
                 Assert.True(mayWait, $"orphaned snapshot {snapshot.SnapshotId} in {region} (failures: {string.Join("; ", outcome.Failures.Select(f => $"{f.Subject} {f.Step}"))})");
             }
         }

@@ -31,6 +31,10 @@ internal sealed record SafetyWorld(
     /// <summary>A Region whose own AmiRotator also copies into <see cref="Dr"/>: its copies are not ours to judge.</summary>
     public const string OtherRegion = "us-west-2";
 
+    /// <summary>This stack's owner, and another stack's in the same account and Region (a monthly one, say).</summary>
+    public const string Owner = "stack-a@eu-west-1";
+    public const string OtherOwner = "stack-b@eu-west-1";
+
     public static readonly DateTimeOffset Now = new(2026, 11, 26, 3, 0, 0, TimeSpan.Zero);
 
     public Settings Settings() => AmiRotator.Configuration.Settings.FromEnvironment(name => Variables.GetValueOrDefault(name));
@@ -49,6 +53,13 @@ internal sealed record SafetyWorld(
 
     /// <summary>The images a pass in <see cref="Source"/> may judge (its own backups, and its copies in the DR Region).</summary>
     public static bool IsOwnedBackup(Ec2Image image) =>
+        IsOurKind(image) && image.Tags.GetValueOrDefault(ManagedTags.Owner) == Owner;
+
+    /// <summary>A backup of our kind made before owners were recorded: no owner tag at all.</summary>
+    public static bool IsLegacyBackup(Ec2Image image) =>
+        IsOurKind(image) && !image.Tags.ContainsKey(ManagedTags.Owner);
+
+    private static bool IsOurKind(Ec2Image image) =>
         image.Tags.GetValueOrDefault(ManagedTags.Managed) == ManagedTags.ManagedValue
         && image.OwnerId == Account
         && image.State != ImageStates.Deregistered
@@ -60,6 +71,7 @@ internal sealed record SafetyWorld(
     public static bool IsOwnedSnapshot(FakeSnapshot snapshot) =>
         snapshot.OwnerId == Account
         && snapshot.Tags.GetValueOrDefault(ManagedTags.Managed) == ManagedTags.ManagedValue
+        && snapshot.Tags.GetValueOrDefault(ManagedTags.Owner) == Owner
         && (snapshot.Region == Dr
             ? snapshot.Tags.GetValueOrDefault(ManagedTags.SourceRegion) == Source
             : !snapshot.Tags.ContainsKey(ManagedTags.SourceRegion));

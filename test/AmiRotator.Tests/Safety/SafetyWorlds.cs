@@ -41,6 +41,7 @@ internal static class SafetyWorlds
         {
             ["AWS_REGION"] = SafetyWorld.Source,
             ["DR_REGION"] = SafetyWorld.Dr,
+            ["OWNER"] = SafetyWorld.Owner,
             ["RETENTION"] = Policy(random),
         };
         if (Chance(0.5))
@@ -138,6 +139,28 @@ internal static class SafetyWorlds
                 tags[ManagedTags.Keep] = Pick(["true", "TRUE", "True", "false", "yes"]);
             }
 
+            // Whose it is (this stack, another stack, or nobody yet: made before owners were recorded), and the
+            // policy it recorded (none on the oldest, a broken one now and then).
+            var roll = random.NextDouble();
+            if (roll < 0.85)
+            {
+                tags[ManagedTags.Owner] = roll < 0.70 ? SafetyWorld.Owner : SafetyWorld.OtherOwner;
+                var policyRoll = random.NextDouble();
+                if (policyRoll < 0.05)
+                {
+                    tags[ManagedTags.Policy] = Pick(InvalidPolicies);
+                }
+                else if (policyRoll < 0.80)
+                {
+                    tags[ManagedTags.Policy] = Policy(random);
+                }
+            }
+
+            if (Chance(0.05))
+            {
+                tags[ManagedTags.ImageName] = $"ami-rotator-{instanceId ?? "untagged"}-name";
+            }
+
             var snapshotIds = new List<string>();
             var snapshotCount = Chance(0.75) ? 1 : 2;
             for (var n = 0; n < snapshotCount; n++)
@@ -149,7 +172,7 @@ internal static class SafetyWorlds
                     continue;
                 }
 
-                var snapshotTags = tags.Where(t => t.Key is ManagedTags.Managed or ManagedTags.InstanceId or ManagedTags.SourceRegion)
+                var snapshotTags = tags.Where(t => t.Key is ManagedTags.Managed or ManagedTags.InstanceId or ManagedTags.SourceRegion or ManagedTags.Owner)
                     .ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
                 var snapshot = new FakeSnapshot(
                     NewId("snap-"), region, owner, state == ImageStates.Pending ? "pending" : "completed",
@@ -191,6 +214,17 @@ internal static class SafetyWorlds
             for (var n = random.Next(0, 3); n > 0; n--)
             {
                 var tags = new Dictionary<string, string>(StringComparer.Ordinal) { [ManagedTags.Managed] = Chance(0.9) ? ManagedTags.ManagedValue : "false" };
+                var ownerRoll = random.NextDouble();
+                if (ownerRoll < 0.85)
+                {
+                    tags[ManagedTags.Owner] = ownerRoll < 0.70 ? SafetyWorld.Owner : SafetyWorld.OtherOwner;
+                }
+
+                if (Chance(0.5) && instanceIds.Count > 0)
+                {
+                    tags[ManagedTags.InstanceId] = Pick(instanceIds);
+                }
+
                 var fromHere = Chance(0.8);
                 if (region == SafetyWorld.Dr || !fromHere)
                 {

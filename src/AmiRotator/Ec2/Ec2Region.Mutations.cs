@@ -1,0 +1,156 @@
+using Amazon.EC2;
+using Amazon.EC2.Model;
+using AmiRotator.Planning;
+
+namespace AmiRotator.Ec2;
+
+/// <summary>The calls that change EC2, each built once so that a dry run sends exactly the request the mutation sends.</summary>
+internal sealed partial class Ec2Region
+{
+    public async Task AdoptAsync(IReadOnlyList<string> resourceIds, IReadOnlyDictionary<string, string> tags, CancellationToken ct) =>
+        await client.CreateTagsAsync(new CreateTagsRequest { Resources = [.. resourceIds], Tags = [.. tags.Select(kv => new Tag(kv.Key, kv.Value))] }, ct).ConfigureAwait(false);
+
+    public async Task<string> CreateImageAsync(BackupAction backup, CancellationToken ct)
+    {
+        try
+        {
+            var response = await client.CreateImageAsync(CreateImageRequestFor(backup), ct).ConfigureAwait(false);
+            return response.ImageId;
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidAMIName.Duplicate")
+        {
+            throw new DuplicateImageNameException(backup.Name);
+        }
+    }
+
+    public async Task<string> CopyImageAsync(CopyAction copy, CancellationToken ct)
+    {
+        try
+        {
+            var response = await client.CopyImageAsync(CopyImageRequestFor(copy), ct).ConfigureAwait(false);
+            return response.ImageId;
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidAMIName.Duplicate")
+        {
+            throw new DuplicateImageNameException(copy.Name);
+        }
+    }
+
+    public async Task<IReadOnlyList<SnapshotOutcome>> DeregisterImageAsync(string imageId, CancellationToken ct)
+    {
+        try
+        {
+            var response = await client.DeregisterImageAsync(DeregisterImageRequestFor(imageId), ct).ConfigureAwait(false);
+            return [.. (response.DeleteSnapshotResults ?? []).Select(r => new SnapshotOutcome(r.SnapshotId, r.ReturnCode?.Value ?? "unknown"))];
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Unavailable")
+        {
+            // An overlapping pass retired it first: the outcome we wanted. Its snapshots are checked by the caller.
+            return [];
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == Ec2Errors.DeregistrationProtected || e.Message.Contains("deregistration protection", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new DeregistrationProtectedException(imageId, e.Message);
+        }
+    }
+
+    public async Task DeleteSnapshotAsync(string snapshotId, CancellationToken ct)
+    {
+        try
+        {
+            await client.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshotId }, ct).ConfigureAwait(false);
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidSnapshot.NotFound")
+        {
+            // Already gone: the outcome we wanted.
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidSnapshot.InUse")
+        {
+            throw new SnapshotInUseException(snapshotId);
+        }
+    }
+
+    public async Task<DryRunVerdict> DryRunAsync(DryRunRequest request, CancellationToken ct)
+    {
+        try
+        {
+            // Each case sends the request the mutation itself builds, only with DryRun set.
+            switch (request)
+            {
+                case DryRunCreateImage c:
+                    await client.CreateImageAsync(CreateImageRequestFor(c.Backup, dryRun: true), ct).ConfigureAwait(false);
+                    break;
+                case DryRunCopyImage c:
+                    await client.CopyImageAsync(CopyImageRequestFor(c.Copy, dryRun: true), ct).ConfigureAwait(false);
+                    break;
+                case DryRunDeregisterImage d:
+                    await client.DeregisterImageAsync(DeregisterImageRequestFor(d.ImageId, dryRun: true), ct).ConfigureAwait(false);
+                    break;
+                case DryRunDeleteSnapshot d:
+                    await client.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = d.SnapshotId, DryRun = true }, ct).ConfigureAwait(false);
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(request), request, "not a dry-run request");
+            }
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == Ec2Errors.DryRunOperation)
+        {
+            return DryRunVerdict.Allow;
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == Ec2Errors.Unauthorized)
+        {
+            return new DryRunVerdict(false, e.Message);
+        }
+
+        // EC2 never performs a dry run; an answer without DryRunOperation means the endpoint ignored the flag.
+        throw new InvalidOperationException($"{request.Action} with DryRun=true was answered as if it ran: the endpoint does not honour DryRun, so nothing can be concluded.");
+    }
+
+    private static CreateImageRequest CreateImageRequestFor(BackupAction backup, bool dryRun = false) => new()
+    {
+        DryRun = dryRun,
+        InstanceId = backup.InstanceId,
+        Name = backup.Name,
+        Description = backup.Description,
+        NoReboot = backup.NoReboot,
+        TagSpecifications = ImageAndSnapshotTags(backup.Tags),
+    };
+
+    private static CopyImageRequest CopyImageRequestFor(CopyAction copy, bool dryRun = false)
+    {
+        var request = new CopyImageRequest
+        {
+            DryRun = dryRun,
+            SourceImageId = copy.SourceImageId,
+            SourceRegion = copy.SourceRegion,
+            Name = copy.Name,
+            Description = copy.Description,
+            ClientToken = copy.ClientToken,
+            TagSpecifications = ImageAndSnapshotTags(copy.Tags),
+        };
+        if (copy.KmsKeyId is { } key)
+        {
+            request.Encrypted = true;
+            request.KmsKeyId = key;
+        }
+
+        return request;
+    }
+
+    private static DeregisterImageRequest DeregisterImageRequestFor(string imageId, bool dryRun = false) =>
+        new() { ImageId = imageId, DeleteAssociatedSnapshots = true, DryRun = dryRun };
+
+    /// <summary>
+    /// Image and snapshots are tagged in the creating call itself: no untagged window, and the IAM policy can
+    /// require the managed tag on creation.
+    /// </summary>
+    private static List<TagSpecification> ImageAndSnapshotTags(IReadOnlyDictionary<string, string> tags)
+    {
+        var list = tags.Select(kv => new Tag(kv.Key, kv.Value)).ToList();
+        return
+        [
+            new TagSpecification { ResourceType = ResourceType.Image, Tags = list },
+            new TagSpecification { ResourceType = ResourceType.Snapshot, Tags = list },
+        ];
+    }
+}
