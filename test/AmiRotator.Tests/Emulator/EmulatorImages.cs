@@ -4,7 +4,7 @@ using Xunit;
 
 namespace AmiRotator.Tests.Emulator;
 
-/// <summary>Small helpers the emulator semantics tests share: images, snapshots and the documented error codes.</summary>
+/// <summary>Small helpers the emulator semantics tests share: images, snapshots, tags and the documented error codes.</summary>
 internal static class EmulatorImages
 {
     /// <summary>CreateImage of a freshly seeded instance in the client's Region.</summary>
@@ -41,6 +41,23 @@ internal static class EmulatorImages
         var found = await ec2.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { Filters = [new Filter("snapshot-id", [snapshotId])] });
         return found.Snapshots?.Count > 0;
     }
+
+    public static async Task<string> RegisterFromSnapshotAsync(AmazonEC2Client ec2, string name, string snapshotId) =>
+        (await ec2.RegisterImageAsync(new RegisterImageRequest
+        {
+            Name = name,
+            RootDeviceName = "/dev/xvda",
+            BlockDeviceMappings = [new BlockDeviceMapping { DeviceName = "/dev/xvda", Ebs = new EbsBlockDevice { SnapshotId = snapshotId } }],
+        })).ImageId;
+
+    public static async Task<List<Image>> ImagesNamedAsync(AmazonEC2Client ec2, string name) =>
+        (await ec2.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"], Filters = [new Filter("name", [name])] })).Images ?? [];
+
+    public static TagSpecification Spec(ResourceType type, params (string Key, string Value)[] tags) =>
+        new() { ResourceType = type, Tags = tags.Select(t => new Tag(t.Key, t.Value)).ToList() };
+
+    public static string? TagValue(List<Tag>? tags, string key) =>
+        tags?.FirstOrDefault(t => t.Key == key)?.Value;
 
     /// <summary>Asserts the call fails with this EC2 error code (HTTP 400, a client error) and returns the error.</summary>
     public static async Task<AmazonEC2Exception> FailsWithAsync(string errorCode, Func<Task> call)

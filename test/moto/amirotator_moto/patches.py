@@ -1,0 +1,62 @@
+"""install_patches(): puts every patch into moto, once; and moto's reset also clears our state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.ec2.models.amis import Ami, AmiBackend
+from moto.ec2.models.elastic_block_store import EBSBackend
+from moto.ec2.responses import EC2Response
+from moto.ec2.responses.amis import AmisResponse
+from moto.ec2.responses.elastic_block_store import ElasticBlockStore
+from moto.moto_api._internal.models import MotoAPIBackend
+
+from .consistency import _describe_snapshots
+from .copy_image import _copy_image
+from .images import _create_image, _describe_images, _register_image
+from .mappings import _block_device_mappings
+from .protection import (
+    _deregistration_protection,
+    _disable_image_deregistration_protection,
+    _enable_image_deregistration_protection,
+)
+from .recycle_bin import _list_images_in_recycle_bin, _restore_image_from_recycle_bin
+from .references import _describe_image_references
+from .snapshots import _delete_snapshot, _deregister_image
+from .state import STATE
+
+
+# --------------------------------------------------------------------------
+# Reset: moto's POST /moto-api/reset also clears our state.
+# --------------------------------------------------------------------------
+_orig_moto_reset = MotoAPIBackend.reset
+
+
+def _moto_reset(self: Any) -> None:
+    _orig_moto_reset(self)
+    STATE.reset()
+
+
+_PATCHED = False
+
+
+def install_patches() -> None:
+    global _PATCHED
+    if _PATCHED:
+        return
+    Ami.block_device_mappings = property(_block_device_mappings)  # type: ignore[assignment]
+    AmiBackend.create_image = _create_image  # type: ignore[method-assign]
+    AmisResponse.copy_image = _copy_image  # type: ignore[method-assign]
+    AmisResponse.deregister_image = _deregister_image  # type: ignore[method-assign]
+    AmisResponse.describe_images = _describe_images  # type: ignore[method-assign]
+    ElasticBlockStore.describe_snapshots = _describe_snapshots  # type: ignore[method-assign]
+    AmisResponse.register_image = _register_image  # type: ignore[method-assign]
+    EBSBackend.delete_snapshot = _delete_snapshot  # type: ignore[method-assign]
+    EC2Response.describe_image_references = _describe_image_references  # type: ignore[attr-defined]
+    EC2Response.list_images_in_recycle_bin = _list_images_in_recycle_bin  # type: ignore[attr-defined]
+    EC2Response.restore_image_from_recycle_bin = _restore_image_from_recycle_bin  # type: ignore[attr-defined]
+    Ami.deregistration_protection = property(_deregistration_protection)  # type: ignore[attr-defined]
+    EC2Response.enable_image_deregistration_protection = _enable_image_deregistration_protection  # type: ignore[attr-defined]
+    EC2Response.disable_image_deregistration_protection = _disable_image_deregistration_protection  # type: ignore[attr-defined]
+    MotoAPIBackend.reset = _moto_reset  # type: ignore[method-assign]
+    _PATCHED = True
