@@ -33,8 +33,10 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
         }
 
         // Clients and their rate buckets live as long as the execution environment, like EC2's own buckets.
-        IEc2Region source = new PacedEc2Region(new Ec2Region(Ec2ClientFactory.Create(settings.Region, env), settings.Region), clock);
-        IEc2Region? dr = settings.DrRegion is { } drRegion ? new PacedEc2Region(new Ec2Region(Ec2ClientFactory.Create(drRegion, env), drRegion), clock) : null;
+        IEc2Region Region(string region) =>
+            new PacedEc2Region(new Ec2Region(Ec2ClientFactory.Create(region, env), region, new Ec2Calls(region, settings.DeadlineSafetyMargin, clock, log)), clock);
+        var source = Region(settings.Region);
+        var dr = settings.DrRegion is { } drRegion ? Region(drRegion) : null;
         log.Info("initialised",
             ("region", settings.Region), ("drRegion", settings.DrRegion), ("backupTag", settings.BackupTag.ToString()),
             ("retention", settings.Retention.ToString()), ("drRetention", settings.DrRetention.ToString()),
@@ -65,6 +67,8 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
         var outer = ct;
         ct = deadline.Token;
+        // Every EC2 call of this invocation retries until the deadline is near, and counts what it saw.
+        var calls = Ec2CallContext.Begin(() => context.RemainingTime(clock));
         var pass = new ReconcilePass(settings, source, dr, clock, log);
         Summary summary;
         try
@@ -81,15 +85,28 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
         {
             throw new FunctionErrorException("DeadlineReached", "The Lambda deadline came while EC2 was being read; nothing was changed. The next invocation starts again (raise the function timeout if this repeats).");
         }
+        catch (DeadlineNearException e)
+        {
+            throw new FunctionErrorException("DeadlineReached", $"{e.Message}; nothing was changed. Lambda's retry of this event, or the next invocation, starts again.");
+        }
 
         var json = JsonSerializer.SerializeToUtf8Bytes(summary, JsonContext.Readable.Summary);
-        log.Raw(summary.Failures.Count > 0 || summary.BudgetExceeded is not null ? "ERROR" : "INFO", "summary", "summary", json);
-        EmitMetrics(summary, context);
+        log.Raw(summary.Failures.Count > 0 || summary.BudgetExceeded is not null ? "ERROR" : summary.Unfinished is not null ? "WARN" : "INFO", "summary", "summary", json);
+        EmitMetrics(summary, calls, context);
 
         if (summary.BudgetExceeded is not null || summary.Failures.Count > 0)
         {
             var errorType = summary.BudgetExceeded is not null ? "RetireBudgetExceeded" : summary.Action == "preflight" ? "PreflightFailed" : "PassFailed";
             throw new FunctionErrorException(errorType, FailureMessage(summary));
+        }
+
+        if (summary.Unfinished is { } unfinished)
+        {
+            // Nothing failed, but the deadline left work undone (a throttling storm, a large fleet). An error is the
+            // only answer that makes Lambda deliver an asynchronous event again [lambda/latest/dg/invocation-retries],
+            // and the next delivery carries on where this one stopped: names and ClientTokens make it safe.
+            throw new FunctionErrorException("PassUnfinished",
+                $"{unfinished} item(s) left for the next delivery: the Lambda deadline came first; nothing failed | {FailureMessage(summary)}");
         }
 
         return json;
@@ -157,7 +174,7 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
             $"{what}, though EC2 reported it {change.State}: EC2's reads are eventually consistent. Nothing was changed; this error makes Lambda retry the event.");
     }
 
-    private void EmitMetrics(Summary summary, InvocationContext context)
+    private void EmitMetrics(Summary summary, Ec2CallContext calls, InvocationContext context)
     {
         if (summary.Action is "report" or "preflight")
         {
@@ -172,6 +189,8 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
             (Metrics.Copied, summary.Copied.Count),
             (Metrics.Retired, summary.Retired.Count),
             (Metrics.SnapshotsDeleted, summary.DeletedSnapshots.Count),
+            (Metrics.ThrottledCalls, calls.ThrottledCalls),
+            (Metrics.RetriedCalls, calls.RetriedCalls),
         ]));
     }
 

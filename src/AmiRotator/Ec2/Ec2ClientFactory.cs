@@ -7,7 +7,8 @@ namespace AmiRotator.Ec2;
 /// <summary>
 /// Builds one EC2 client per Region, once per init. With an endpoint override (AWS_ENDPOINT_URL_EC2 or
 /// AWS_ENDPOINT_URL) the SDK would sign every request for us-east-1, so each client signs for its own Region.
-/// Adaptive retry mode backs off on RequestLimitExceeded and rate-limits on the client side.
+/// The SDK does not retry: <see cref="Ec2Calls"/> does, per call and bounded by the Lambda deadline (its comment
+/// says why). Two layers of retries would multiply each other's attempts and hide the ones we log.
 /// </summary>
 internal static class Ec2ClientFactory
 {
@@ -19,9 +20,13 @@ internal static class Ec2ClientFactory
             // naming pattern it matches (else aws) and derives ec2.<region>.<partition's domain> from that.
             RegionEndpoint = RegionEndpoint.GetBySystemName(region),
             AuthenticationRegion = region,
-            RetryMode = RequestRetryMode.Adaptive,
-            MaxErrorRetry = 8,
-            Timeout = TimeSpan.FromSeconds(60),
+            RetryMode = RequestRetryMode.Standard,
+            MaxErrorRetry = 0,
+            // The SDK also re-sends, at once and uncounted, a request whose connection closed without an answer (10
+            // times by default). That replays mutations the proxy tests saw EC2 perform, and hides them from our log.
+            MaxStaleConnectionRetries = 0,
+            // A call whose answer has not come in 30 s is retried by Ec2Calls; EC2 answers in well under a second.
+            Timeout = TimeSpan.FromSeconds(30),
         };
 
         var endpoint = Endpoint(env);

@@ -1,5 +1,6 @@
 using Amazon.EC2;
 using Amazon.EC2.Model;
+using AmiRotator.Inventory;
 using AmiRotator.Planning;
 
 namespace AmiRotator.Ec2;
@@ -8,26 +9,42 @@ namespace AmiRotator.Ec2;
 internal sealed partial class Ec2Region
 {
     public async Task AdoptAsync(IReadOnlyList<string> resourceIds, IReadOnlyDictionary<string, string> tags, CancellationToken ct) =>
-        await client.CreateTagsAsync(new CreateTagsRequest { Resources = [.. resourceIds], Tags = [.. tags.Select(kv => new Tag(kv.Key, kv.Value))] }, ct).ConfigureAwait(false);
+        await calls.SendAsync("CreateTags", c => client.CreateTagsAsync(new CreateTagsRequest { Resources = [.. resourceIds], Tags = [.. tags.Select(kv => new Tag(kv.Key, kv.Value))] }, c), ct).ConfigureAwait(false);
 
     public async Task<string> CreateImageAsync(BackupAction backup, CancellationToken ct)
     {
         try
         {
-            var response = await client.CreateImageAsync(CreateImageRequestFor(backup), ct).ConfigureAwait(false);
+            var response = await calls.SendAsync("CreateImage", c => client.CreateImageAsync(CreateImageRequestFor(backup), c), ct).ConfigureAwait(false);
             return response.ImageId;
         }
         catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidAMIName.Duplicate")
         {
-            throw new DuplicateImageNameException(backup.Name);
+            // A CreateImage whose answer was lost is retried, and the retry finds the name taken by the image the
+            // first attempt made. CreateImage has no ClientToken [ec2-api-idempotency], so the name is the only link.
+            throw new DuplicateImageNameException(backup.Name, await FindByNameAsync(backup.Name, ct).ConfigureAwait(false));
         }
+    }
+
+    private async Task<Ec2Image?> FindByNameAsync(string name, CancellationToken ct)
+    {
+        var request = new DescribeImagesRequest { Owners = ["self"], IncludeDeprecated = true, IncludeDisabled = true, Filters = [new Filter("name", [name])] };
+        await foreach (var image in DescribeImagesPages(request, ct).ConfigureAwait(false))
+        {
+            if (image.Name == name && image.State != ImageState.Deregistered)
+            {
+                return ToImage(image);
+            }
+        }
+
+        return null;
     }
 
     public async Task<string> CopyImageAsync(CopyAction copy, CancellationToken ct)
     {
         try
         {
-            var response = await client.CopyImageAsync(CopyImageRequestFor(copy), ct).ConfigureAwait(false);
+            var response = await calls.SendAsync("CopyImage", c => client.CopyImageAsync(CopyImageRequestFor(copy), c), ct).ConfigureAwait(false);
             return response.ImageId;
         }
         catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidAMIName.Duplicate")
@@ -40,7 +57,7 @@ internal sealed partial class Ec2Region
     {
         try
         {
-            var response = await client.DeregisterImageAsync(DeregisterImageRequestFor(imageId), ct).ConfigureAwait(false);
+            var response = await calls.SendAsync("DeregisterImage", c => client.DeregisterImageAsync(DeregisterImageRequestFor(imageId), c), ct).ConfigureAwait(false);
             return [.. (response.DeleteSnapshotResults ?? []).Select(r => new SnapshotOutcome(r.SnapshotId, r.ReturnCode?.Value ?? "unknown"))];
         }
         catch (AmazonEC2Exception e) when (e.ErrorCode is "InvalidAMIID.NotFound" or "InvalidAMIID.Unavailable")
@@ -58,7 +75,7 @@ internal sealed partial class Ec2Region
     {
         try
         {
-            await client.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshotId }, ct).ConfigureAwait(false);
+            await calls.SendAsync("DeleteSnapshot", c => client.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshotId }, c), ct).ConfigureAwait(false);
         }
         catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidSnapshot.NotFound")
         {
@@ -77,17 +94,17 @@ internal sealed partial class Ec2Region
             // Each case sends the request the mutation itself builds, only with DryRun set.
             switch (request)
             {
-                case DryRunCreateImage c:
-                    await client.CreateImageAsync(CreateImageRequestFor(c.Backup, dryRun: true), ct).ConfigureAwait(false);
+                case DryRunCreateImage create:
+                    await calls.SendAsync("CreateImage", c => client.CreateImageAsync(CreateImageRequestFor(create.Backup, dryRun: true), c), ct).ConfigureAwait(false);
                     break;
-                case DryRunCopyImage c:
-                    await client.CopyImageAsync(CopyImageRequestFor(c.Copy, dryRun: true), ct).ConfigureAwait(false);
+                case DryRunCopyImage copy:
+                    await calls.SendAsync("CopyImage", c => client.CopyImageAsync(CopyImageRequestFor(copy.Copy, dryRun: true), c), ct).ConfigureAwait(false);
                     break;
-                case DryRunDeregisterImage d:
-                    await client.DeregisterImageAsync(DeregisterImageRequestFor(d.ImageId, dryRun: true), ct).ConfigureAwait(false);
+                case DryRunDeregisterImage deregister:
+                    await calls.SendAsync("DeregisterImage", c => client.DeregisterImageAsync(DeregisterImageRequestFor(deregister.ImageId, dryRun: true), c), ct).ConfigureAwait(false);
                     break;
-                case DryRunDeleteSnapshot d:
-                    await client.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = d.SnapshotId, DryRun = true }, ct).ConfigureAwait(false);
+                case DryRunDeleteSnapshot delete:
+                    await calls.SendAsync("DeleteSnapshot", c => client.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = delete.SnapshotId, DryRun = true }, c), ct).ConfigureAwait(false);
                     break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(request), request, "not a dry-run request");

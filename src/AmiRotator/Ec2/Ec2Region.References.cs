@@ -36,7 +36,7 @@ internal sealed partial class Ec2Region
                 Filters = [new Filter("image-id", [.. chunk]), new Filter("instance-state-name", ["pending", "running", "shutting-down", "stopping", "stopped"])],
                 MaxResults = 1000,
             };
-            await foreach (var reservation in client.Paginators.DescribeInstances(instances).Reservations.WithCancellation(ct).ConfigureAwait(false))
+            await foreach (var reservation in DescribeInstancesPages(instances, ct).ConfigureAwait(false))
             {
                 foreach (var instance in reservation.Instances ?? [])
                 {
@@ -48,7 +48,7 @@ internal sealed partial class Ec2Region
             }
         }
 
-        await foreach (var template in client.Paginators.DescribeLaunchTemplates(new DescribeLaunchTemplatesRequest { MaxResults = 200 }).LaunchTemplates.WithCancellation(ct).ConfigureAwait(false))
+        await foreach (var template in DescribeLaunchTemplatesPages(new DescribeLaunchTemplatesRequest { MaxResults = 200 }, ct).ConfigureAwait(false))
         {
             // Every version (no Versions parameter), with the filter's values chunked like every other filter here.
             foreach (var chunk in result.Keys.ToArray().Chunk(FilterValuesPerCall))
@@ -59,7 +59,7 @@ internal sealed partial class Ec2Region
                     Filters = [new Filter("image-id", [.. chunk])],
                     MaxResults = 200,
                 };
-                await foreach (var version in client.Paginators.DescribeLaunchTemplateVersions(versions).LaunchTemplateVersions.WithCancellation(ct).ConfigureAwait(false))
+                await foreach (var version in DescribeLaunchTemplateVersionsPages(versions, ct).ConfigureAwait(false))
                 {
                     // Filtered again here: the filter is an optimisation, the check must not depend on it.
                     if (version.LaunchTemplateData?.ImageId is { } id && result.TryGetValue(id, out var list))
@@ -91,7 +91,7 @@ internal sealed partial class Ec2Region
                     },
                 ],
             };
-            await foreach (var reference in client.Paginators.DescribeImageReferences(request).ImageReferences.WithCancellation(ct).ConfigureAwait(false))
+            await foreach (var reference in DescribeImageReferencesPages(request, ct).ConfigureAwait(false))
             {
                 if (reference.ImageId is { } id && result.TryGetValue(id, out var list) && reference.Arn is { } arn)
                 {

@@ -7,7 +7,7 @@ using AmiRotator.Planning;
 namespace AmiRotator.Ec2;
 
 /// <summary>The AWS SDK implementation of <see cref="IEc2Region"/>. Listings are paginated; nothing is looked up per instance.</summary>
-internal sealed partial class Ec2Region(IAmazonEC2 client, string region) : IEc2Region
+internal sealed partial class Ec2Region(IAmazonEC2 client, string region, Ec2Calls calls) : IEc2Region
 {
     private const int FilterValuesPerCall = 200;
     private const int ReferenceIdsPerCall = 10;
@@ -27,7 +27,7 @@ internal sealed partial class Ec2Region(IAmazonEC2 client, string region) : IEc2
         foreach (var request in requests)
         {
             request.MaxResults = 1000;
-            await foreach (var reservation in client.Paginators.DescribeInstances(request).Reservations.WithCancellation(ct).ConfigureAwait(false))
+            await foreach (var reservation in DescribeInstancesPages(request, ct).ConfigureAwait(false))
             {
                 foreach (var instance in reservation.Instances ?? [])
                 {
@@ -55,7 +55,7 @@ internal sealed partial class Ec2Region(IAmazonEC2 client, string region) : IEc2
         var result = new List<Ec2Image>();
         try
         {
-            await foreach (var image in client.Paginators.DescribeImages(request).Images.WithCancellation(ct).ConfigureAwait(false))
+            await foreach (var image in DescribeImagesPages(request, ct).ConfigureAwait(false))
             {
                 result.Add(ToImage(image));
             }
@@ -72,7 +72,7 @@ internal sealed partial class Ec2Region(IAmazonEC2 client, string region) : IEc2
     {
         try
         {
-            var response = await client.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId], IncludeDeprecated = true, IncludeDisabled = true }, ct).ConfigureAwait(false);
+            var response = await calls.SendAsync("DescribeImages", c => client.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId], IncludeDeprecated = true, IncludeDisabled = true }, c), ct).ConfigureAwait(false);
             var image = (response.Images ?? []).FirstOrDefault(i => i.ImageId == imageId);
             // A deregistered AMI is remembered for a while: listed as deregistered, or not listed at all.
             return image is null || image.State == ImageState.Deregistered ? ImageLookup.GoneForGood : new ImageLookup(ToImage(image), false);
@@ -101,7 +101,7 @@ internal sealed partial class Ec2Region(IAmazonEC2 client, string region) : IEc2
                 IncludeDisabled = true,
                 Filters = [new Filter("block-device-mapping.snapshot-id", [.. chunk])],
             };
-            await foreach (var image in client.Paginators.DescribeImages(request).Images.WithCancellation(ct).ConfigureAwait(false))
+            await foreach (var image in DescribeImagesPages(request, ct).ConfigureAwait(false))
             {
                 foreach (var snapshotId in (image.BlockDeviceMappings ?? []).Select(b => b.Ebs?.SnapshotId).OfType<string>())
                 {
@@ -114,7 +114,7 @@ internal sealed partial class Ec2Region(IAmazonEC2 client, string region) : IEc2
         }
 
         var bin = new List<BinnedImage>();
-        await foreach (var binned in client.Paginators.ListImagesInRecycleBin(new ListImagesInRecycleBinRequest { MaxResults = 1000 }).Images.WithCancellation(ct).ConfigureAwait(false))
+        await foreach (var binned in ListImagesInRecycleBinPages(new ListImagesInRecycleBinRequest { MaxResults = 1000 }, ct).ConfigureAwait(false))
         {
             bin.Add(new BinnedImage(binned.ImageId, binned.Name ?? "", binned.RecycleBinExitTime is { } exit ? new DateTimeOffset(DateTime.SpecifyKind(exit, DateTimeKind.Utc)) : null));
         }
@@ -133,7 +133,7 @@ internal sealed partial class Ec2Region(IAmazonEC2 client, string region) : IEc2
             MaxResults = 1000,
         };
         var result = new List<Ec2Snapshot>();
-        await foreach (var snapshot in client.Paginators.DescribeSnapshots(request).Snapshots.WithCancellation(ct).ConfigureAwait(false))
+        await foreach (var snapshot in DescribeSnapshotsPages(request, ct).ConfigureAwait(false))
         {
             result.Add(new Ec2Snapshot(snapshot.SnapshotId, Region, snapshot.State?.Value ?? "unknown", snapshot.StartTime is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : DateTimeOffset.MinValue, TagMap(snapshot.Tags)));
         }

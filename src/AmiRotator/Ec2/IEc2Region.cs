@@ -97,7 +97,16 @@ internal sealed record SnapshotOutcome(string SnapshotId, string ReturnCode)
     public bool SharedWithAnotherImage => ReturnCode == "skipped";
 }
 
-internal sealed class DuplicateImageNameException(string name) : Exception($"an image named {name} already exists");
+/// <summary>
+/// The name is taken. <see cref="Holder"/> is the image that holds it, looked up by name right then; null when
+/// DescribeImages does not show it yet (its reads are eventually consistent) or it is not the account's.
+/// </summary>
+internal sealed class DuplicateImageNameException(string name, Inventory.Ec2Image? holder = null) : Exception($"an image named {name} already exists")
+{
+    public string Name { get; } = name;
+
+    public Inventory.Ec2Image? Holder { get; } = holder;
+}
 
 /// <summary>DeregisterImage refused because deregistration protection is enabled on the image.</summary>
 internal sealed class DeregistrationProtectedException(string imageId, string message) : Exception($"{imageId}: {message}");

@@ -6,8 +6,7 @@ namespace AmiRotator.Ec2;
 /// <summary>
 /// Paces mutating calls at EC2's published per-account, per-Region token buckets (ec2-api-throttling):
 /// CreateImage 50 + 5/s, CopyImage 100 + 1/s, DeregisterImage 100 + 5/s, DeleteSnapshot 100 + 5/s, CreateTags
-/// 100 + 10/s. The SDK's
-/// adaptive retry still handles throttling caused by other callers in the account.
+/// 100 + 10/s. Throttling caused by other callers in the account is retried by <see cref="Ec2Calls"/>.
 /// </summary>
 internal sealed class PacedEc2Region(IEc2Region inner, TimeProvider clock) : IEc2Region
 {

@@ -26,6 +26,7 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
     private readonly List<SkipEntry> skipped = [];
     private readonly List<FailureEntry> failures = [];
     private readonly List<SnapshotDeletion> toDelete = [];
+    private int deferred;
 
     public async Task<Outcome> ExecuteAsync(Plan plan, CancellationToken ct)
     {
@@ -43,7 +44,7 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
         return new Outcome(
             Sorted(created), Sorted(copied), Sorted(retired),
             [.. deletedSnapshots.OrderBy(s => s.Region, StringComparer.Ordinal).ThenBy(s => s.SnapshotId, StringComparer.Ordinal)],
-            [.. skipped], [.. failures], Sorted(adopted));
+            [.. skipped], [.. failures], Sorted(adopted), deferred);
     }
 
     private async Task BackupAsync(BackupAction backup, CancellationToken ct)
@@ -54,10 +55,25 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
             log.Info("backup started", ("instanceId", backup.InstanceId), ("imageId", imageId), ("name", backup.Name), ("reason", backup.Reason));
             Add(created, new ImageEntry(imageId, source.Region, backup.InstanceId, backup.Name, Reasons: [backup.Reason]));
         }
+        catch (DuplicateImageNameException e) when (e.Holder is { } holder)
+        {
+            // "Already done" is done only if the holder is this stack's backup of this instance; a name is no proof.
+            if (holder.IsManaged && holder.InstanceId == backup.InstanceId && holder.Owner == settings.Owner && !holder.IsCopy)
+            {
+                Add(skipped, new SkipEntry(holder.ImageId, source.Region, backup.InstanceId,
+                    $"backup {backup.Name} already exists as {holder.ImageId} ({holder.State}): made by an earlier attempt of this call whose answer was lost, or by a concurrent pass"));
+            }
+            else
+            {
+                Add(failures, new FailureEntry(backup.InstanceId, source.Region, backup.InstanceId, "backup",
+                    $"the name {backup.Name} is held by {holder.ImageId}, which is not this stack's backup of {backup.InstanceId}; no backup was made"));
+            }
+        }
         catch (DuplicateImageNameException)
         {
-            // Another pass (a redelivered event, an overlapping manual run) created it first: the backup exists.
-            Add(skipped, new SkipEntry(backup.InstanceId, source.Region, backup.InstanceId, $"backup {backup.Name} was created by a concurrent pass"));
+            // EC2 says the name is taken but its eventually consistent reads do not show the image yet [eventual-consistency].
+            Add(skipped, new SkipEntry(backup.InstanceId, source.Region, backup.InstanceId,
+                $"backup {backup.Name} already exists (DescribeImages does not show it yet): made by an earlier attempt of this call or by a concurrent pass"));
         }
     }
 
@@ -162,6 +178,13 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
             {
                 // Without a fresh answer nothing can say these snapshots are unused: keep them, and say so loudly.
                 log.Error("snapshot check failed; snapshots kept", ("region", region.Key), ("error", Describe(e)));
+                if (Ec2Calls.GaveUpAtDeadline(e, timeLeft(), settings.DeadlineSafetyMargin, ct))
+                {
+                    Defer(new SkipEntry("DescribeImages/ListImagesInRecycleBin", region.Key, null,
+                        $"snapshot check still throttled or failing ({Describe(e)}) as the deadline neared; {deletions.Count} snapshot(s) kept for the next pass"));
+                    continue;
+                }
+
                 Add(failures, new FailureEntry("DescribeImages/ListImagesInRecycleBin", region.Key, null, "check-snapshots",
                     $"{Describe(e)}; {deletions.Count} snapshot(s) kept until the check works (are ec2:DescribeImages and ec2:ListImagesInRecycleBin allowed?)"));
                 continue;
@@ -189,7 +212,7 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
         {
             Add(skipped, new SkipEntry(deletion.SnapshotId, deletion.Region, deletion.InstanceId, "snapshot kept: a registered image uses it"));
         }
-        catch (Exception e) when (e is AmazonServiceException or HttpRequestException)
+        catch (Exception e) when (e is AmazonServiceException or HttpRequestException && !Ec2Calls.GaveUpAtDeadline(e, timeLeft(), settings.DeadlineSafetyMargin, ct))
         {
             Add(failures, new FailureEntry(deletion.SnapshotId, deletion.Region, deletion.InstanceId, "delete-snapshot", $"{Describe(e)}; the next pass deletes it as an orphan"));
         }
@@ -217,7 +240,7 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
             var left = timeLeft();
             if (left < settings.DeadlineSafetyMargin || token.IsCancellationRequested)
             {
-                Add(skipped, new SkipEntry(subject(item), region(item), instanceId(item),
+                Defer(new SkipEntry(subject(item), region(item), instanceId(item),
                     $"{step} not started: {left.TotalSeconds:0}s left before the Lambda deadline; the next pass carries on"));
                 return;
             }
@@ -229,8 +252,16 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
                 log.Warn($"{step} interrupted by the Lambda deadline", ("subject", subject(item)), ("region", region(item)));
-                Add(skipped, new SkipEntry(subject(item), region(item), instanceId(item),
+                Defer(new SkipEntry(subject(item), region(item), instanceId(item),
                     $"{step} interrupted by the Lambda deadline; the next pass checks what EC2 did and carries on"));
+            }
+            catch (Exception e) when (Ec2Calls.GaveUpAtDeadline(e, timeLeft(), settings.DeadlineSafetyMargin, token))
+            {
+                // Ec2Calls retries throttling and 5xx until the deadline nears, so one still failing now ran out of
+                // time, not out of luck: no item fails for throttling alone. Names and ClientTokens make the next try safe.
+                log.Warn($"{step} left for the next pass", ("subject", subject(item)), ("region", region(item)), ("error", Describe(e)));
+                Defer(new SkipEntry(subject(item), region(item), instanceId(item),
+                    $"{step} left for the next pass: EC2 was still answering {Describe(e)} as the Lambda deadline neared"));
             }
             catch (Exception e) when (e is AmazonServiceException or HttpRequestException or AmazonClientException or TaskCanceledException)
             {
@@ -241,6 +272,16 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
     }
 
     private static string Describe(Exception e) => e is AmazonServiceException s && s.ErrorCode is { } code ? $"{code}: {s.Message}" : e.Message;
+
+    /// <summary>Work left for lack of time: skipped, and counted so the invocation can ask Lambda for another delivery.</summary>
+    private void Defer(SkipEntry entry)
+    {
+        lock (gate)
+        {
+            skipped.Add(entry);
+            deferred++;
+        }
+    }
 
     private void Add<T>(List<T> list, T item)
     {
@@ -262,4 +303,5 @@ internal sealed record Outcome(
     IReadOnlyList<SnapshotEntry> DeletedSnapshots,
     IReadOnlyList<SkipEntry> Skipped,
     IReadOnlyList<FailureEntry> Failures,
-    IReadOnlyList<ImageEntry> Adopted);
+    IReadOnlyList<ImageEntry> Adopted,
+    int Deferred = 0);

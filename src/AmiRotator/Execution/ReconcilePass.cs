@@ -26,7 +26,7 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
             // its siblings (DR retention over the instance's backups).
             InstanceIds: onDemand ? request.InstanceIds : null);
 
-        var inventory = await InventoryReader.ReadAsync(settings, source, dr, accountId, needs, ct).ConfigureAwait(false);
+        var inventory = await InventoryReader.ReadAsync(settings, source, dr, accountId, needs, log, ct).ConfigureAwait(false);
         log.Info("inventory read",
             ("instances", inventory.Instances.Count),
             ("sourceImages", inventory.Source.Images.Count),
@@ -35,17 +35,20 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
 
         var plan = Planner.Build(settings, inventory, scope, references: null);
         var referenceFailures = new List<FailureEntry>();
+        var referenceSkips = new List<SkipEntry>();
         if (plan.Candidates.Count > 0)
         {
-            plan = Planner.Build(settings, inventory, scope, await CheckReferencesAsync(plan, referenceFailures, ct).ConfigureAwait(false));
+            plan = Planner.Build(settings, inventory, scope, await CheckReferencesAsync(plan, referenceFailures, referenceSkips, timeLeft, ct).ConfigureAwait(false));
         }
 
         LogPlan(plan);
         var scheduled = scope.ScheduledTime is { } t ? BackupNaming.TimeTag(t) : null;
         var action = ActionName(request);
         var kept = plan.Kept.Select(k => new ImageEntry(k.ImageId, k.Region, k.InstanceId, CreationDate: Iso8601.Seconds(k.CreationDate), Reasons: k.Reasons)).ToList();
-        var planFailures = plan.Failures.Select(f => new FailureEntry(f.Subject, f.Region, f.InstanceId, "plan", f.Error)).Concat(referenceFailures).ToList();
-        var planSkips = plan.Skipped.Select(s => new SkipEntry(s.Subject, s.Region, s.InstanceId, s.Reason)).ToList();
+        var planFailures = ReadFailures(inventory, null)
+            .Concat(plan.Failures.Select(f => new FailureEntry(f.Subject, f.Region, f.InstanceId, "plan", f.Error)))
+            .Concat(referenceFailures).ToList();
+        var planSkips = plan.Skipped.Select(s => new SkipEntry(s.Subject, s.Region, s.InstanceId, s.Reason)).Concat(referenceSkips).ToList();
 
         if (request.DryRun)
         {
@@ -73,7 +76,9 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
             [.. planFailures, .. outcome.Failures],
             plan.BudgetExceeded,
             KeptTotal: kept.Count,
-            Adopted: outcome.Adopted);
+            Adopted: outcome.Adopted,
+            // Work the deadline left undone (including in-use checks given up at it): the function asks for another delivery.
+            Unfinished: outcome.Deferred + referenceSkips.Count is var unfinished and > 0 ? unfinished : null);
     }
 
     /// <summary>The <c>report</c> action: every protected instance's newest available backup in each Region.</summary>
@@ -81,15 +86,22 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
     {
         var now = clock.GetUtcNow();
         var needs = new ReadNeeds(Instances: true, Snapshots: false, Dr: settings.DrRegion is not null);
-        var inventory = await InventoryReader.ReadAsync(settings, source, dr, accountId, needs, ct).ConfigureAwait(false);
+        var inventory = await InventoryReader.ReadAsync(settings, source, dr, accountId, needs, log, ct).ConfigureAwait(false);
         var points = RecoveryReport.Build(settings, inventory, request.InstanceIds, now);
         var stale = points.Count(p => p.Stale);
         var message = $"{stale} of {points.Count} recovery points are older than RPO_HOURS={settings.RpoHours} or missing.";
         log.Info("recovery report", ("recoveryPoints", points.Count), ("stale", stale));
-        return new Summary("report", false, settings.Region, settings.DrRegion, null, [], [], [], [], [], [], [], RecoveryPoints: points, Message: message);
+        // A Region that could not be read shows its recovery points as missing; the failure says why.
+        var failures = ReadFailures(inventory, "the recovery points there are shown as missing");
+        return new Summary("report", false, settings.Region, settings.DrRegion, null, [], [], [], [], [], [], failures, RecoveryPoints: points, Message: message);
     }
 
-    private async Task<ImageReferences> CheckReferencesAsync(Plan plan, List<FailureEntry> failures, CancellationToken ct)
+    /// <summary>One failure per listing that could not be read, saying what waits for it.</summary>
+    private static List<FailureEntry> ReadFailures(Inventory.Inventory inventory, string? consequence) =>
+        [.. (inventory.Unread ?? []).Select(u => new FailureEntry(u.Call, u.Region, null, "read",
+            $"{u.Error}; {consequence ?? Planner.WhatWaits(u.Part)}. The rest of the pass went on."))];
+
+    private async Task<ImageReferences> CheckReferencesAsync(Plan plan, List<FailureEntry> failures, List<SkipEntry> skips, Func<TimeSpan> timeLeft, CancellationToken ct)
     {
         var checkedIds = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         string? unavailable = null;
@@ -109,8 +121,16 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
             {
                 // Without an answer every candidate counts as in use: keeping an image costs cents, losing one costs a restore.
                 unavailable = $"DescribeImageReferences failed in {group.Key}: {e.Message}";
-                // It is also a failure: a check that never works would otherwise stop all retirement silently.
                 log.Warn("in-use check unavailable; candidates kept", ("region", group.Key), ("error", e.Message));
+                if (Ec2Calls.GaveUpAtDeadline(e, timeLeft(), settings.DeadlineSafetyMargin, ct))
+                {
+                    // Retried until the deadline neared (throttling, 5xx): the next pass checks again; nothing is wrong.
+                    skips.Add(new SkipEntry("DescribeImageReferences", group.Key, null,
+                        $"in-use check still throttled or failing ({e.Message}) as the deadline neared; {group.Count()} retirement candidate(s) kept for the next pass"));
+                    continue;
+                }
+
+                // It is also a failure: a check that never works would otherwise stop all retirement silently.
                 failures.Add(new FailureEntry("DescribeImageReferences", group.Key, null, "check-references",
                     $"{e.Message}; {group.Count()} retirement candidate(s) kept until the in-use check works (is ec2:DescribeImageReferences allowed?)"));
             }

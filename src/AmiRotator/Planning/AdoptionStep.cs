@@ -14,12 +14,18 @@ internal static class AdoptionStep
 {
     public static void Plan(Settings settings, Inventory.Inventory inventory, PassScope scope, PlanBuilder plan)
     {
+        // The instance's BACKUP_TAG is the evidence, and an adoption tags the image's snapshots too: without either read, wait.
+        if (inventory.Missing(InventoryPart.Instances))
+        {
+            return;
+        }
+
         var instances = inventory.Instances
             .Where(i => i.Tags.GetValueOrDefault(settings.BackupTag.Key) == settings.BackupTag.Value)
             .ToDictionary(i => i.InstanceId, StringComparer.Ordinal);
         foreach (var (region, isDr) in new[] { (inventory.Source, false), (inventory.Dr, true) })
         {
-            if (region is not null)
+            if (region is not null && !inventory.Missing(isDr ? InventoryPart.DrSnapshots : InventoryPart.SourceSnapshots))
             {
                 PlanRegion(settings, inventory, scope, instances, region, isDr, plan);
             }

@@ -12,6 +12,11 @@ internal static class BackupStep
 {
     public static void Plan(Settings settings, Inventory.Inventory inventory, PassScope scope, PlanBuilder plan)
     {
+        if (inventory.Missing(InventoryPart.Instances))
+        {
+            return; // which instances to back up is unknown; the read failure is reported
+        }
+
         var region = inventory.Source.Region;
         var namesTaken = new Dictionary<string, Ec2Image>(StringComparer.Ordinal);
         foreach (var image in inventory.Source.Images.Where(i => i.State != ImageStates.Deregistered))

@@ -15,7 +15,9 @@ internal static class CopyStep
 
     public static void Plan(Settings settings, Inventory.Inventory inventory, PassScope scope, PlanBuilder plan)
     {
-        if (settings.DrRegion is not { } drRegion || inventory.Dr is not { } dr)
+        // Without the instances a copy could record the wrong DR policy (an instance's override tag); without the DR
+        // Region's images a copy can't tell what is there already. Either read's failure is reported.
+        if (settings.DrRegion is not { } drRegion || inventory.Dr is not { } dr || inventory.Missing(InventoryPart.Instances))
         {
             return;
         }

@@ -19,6 +19,12 @@ internal static class Planner
     public static Plan Build(Settings settings, Inventory.Inventory inventory, PassScope scope, ImageReferences? references)
     {
         var plan = new PlanBuilder();
+        if (inventory.Missing(InventoryPart.SourceImages))
+        {
+            // Every step judges the source's backups: without them nothing can be decided safely.
+            return new Plan([], [], [], [], [], [], [], null, [], []);
+        }
+
         if (scope.Backup)
         {
             BackupStep.Plan(settings, inventory, scope, plan);
@@ -50,6 +56,16 @@ internal static class Planner
 
         return new Plan(plan.Backups, plan.Copies, retirements, plan.SnapshotDeletions, plan.Kept, plan.Skipped, plan.Failures, budgetExceeded, plan.Candidates, plan.Adoptions);
     }
+
+    /// <summary>What a pass leaves undone when <paramref name="part"/> could not be read; each step checks it itself.</summary>
+    public static string WhatWaits(InventoryPart part) => part switch
+    {
+        InventoryPart.SourceImages => "nothing was planned: every step judges the source Region's backups",
+        InventoryPart.Instances => "no backups, DR copies or adoptions this pass; retention went on (a backup without a recorded policy is kept)",
+        InventoryPart.SourceSnapshots or InventoryPart.DrSnapshots => "no orphaned snapshots swept and no adoptions in this Region this pass",
+        InventoryPart.DrImages => "no DR copies and no DR retention this pass; source backups that retention would retire were kept, as a copy of them may be in progress",
+        _ => "the steps that need it were skipped",
+    };
 
     /// <summary>The default deletion budget of a Region: a normal night retires about one image per instance there.</summary>
     public static int AutoBudget(RegionInventory region, Settings settings, string accountId, bool isDr) =>

@@ -23,6 +23,8 @@ internal static class RetentionStep
         // as long as its source is still there to retry from.
         var drCopies = !isDr && inventory.Dr is { } dr ? Ownership.OwnedBackups(dr, settings, inventory.AccountId, isDr: true).ToList() : [];
         var copyInProgress = drCopies.Where(c => c.IsPending).Select(c => c.SourceImageId!).ToHashSet(StringComparer.Ordinal);
+        // A DR Region that could not be read may hold a copy in progress of any source backup.
+        var drUnread = !isDr && settings.DrRegion is not null && inventory.Missing(InventoryPart.DrImages);
         var goodCopySources = isDr
             ? region.Images.Where(i => i.IsManaged && CopyStep.IsHealthyCopy(i) && i.SourceImageId is not null).Select(i => i.SourceImageId!).ToHashSet(StringComparer.Ordinal)
             : [];
@@ -80,6 +82,12 @@ internal static class RetentionStep
                     continue;
                 }
 
+                if (drUnread)
+                {
+                    plan.Kept.Add(Keep(image, "DR Region unreadable: a copy of it may be in progress"));
+                    continue;
+                }
+
                 if (InUse(references, image.ImageId) is { } inUse)
                 {
                     plan.Kept.Add(Keep(image, inUse));
@@ -94,6 +102,13 @@ internal static class RetentionStep
                 if (copyInProgress.Contains(image.ImageId))
                 {
                     plan.Kept.Add(Keep(image, "DR copy in progress"));
+                    continue;
+                }
+
+                if (drUnread && !image.IsPending)
+                {
+                    // Whatever the DR Region could show about it (a copy in progress) is unknown: keep it like one.
+                    plan.Kept.Add(Keep(image, "DR Region unreadable: a copy of it may be in progress"));
                     continue;
                 }
 

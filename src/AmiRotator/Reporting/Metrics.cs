@@ -17,6 +17,12 @@ internal static class Metrics
     public const string Retired = "ImagesRetired";
     public const string SnapshotsDeleted = "SnapshotsDeleted";
 
+    /// <summary>EC2 calls answered with throttling and retried (each retry counts once).</summary>
+    public const string ThrottledCalls = "ThrottledCalls";
+
+    /// <summary>EC2 calls retried for any reason: throttling, 5xx, or an answer that never came.</summary>
+    public const string RetriedCalls = "RetriedCalls";
+
     public static byte[] Emf(DateTimeOffset timestamp, string functionName, IReadOnlyList<(string Name, double Value)> values)
     {
         using var buffer = new MemoryStream();

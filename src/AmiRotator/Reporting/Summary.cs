@@ -50,7 +50,8 @@ internal sealed record Summary(
     string? Message = null,
     int? KeptTotal = null,
     IReadOnlyList<PermissionEntry>? Permissions = null,
-    IReadOnlyList<ImageEntry>? Adopted = null)
+    IReadOnlyList<ImageEntry>? Adopted = null,
+    int? Unfinished = null)
 {
     /// <summary>
     /// At most this many keep decisions go into the response: a large fleet keeps tens of thousands of images,

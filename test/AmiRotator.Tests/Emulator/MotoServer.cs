@@ -35,9 +35,20 @@ public sealed partial class MotoServer : IAsyncLifetime, IDisposable
     /// <summary>True when this fixture started the launcher (no AMIROTATOR_MOTO_URL).</summary>
     public bool OwnsProcess => _process is not null;
 
+    /// <summary>Uses the emulator named by AMIROTATOR_MOTO_URL when set (make test), else starts its own.</summary>
+    public MotoServer()
+        : this(alwaysStartOwn: false)
+    {
+    }
+
+    /// <summary>With <paramref name="alwaysStartOwn"/>, always starts an emulator of its own, for tests that must not share one.</summary>
+    internal MotoServer(bool alwaysStartOwn) => AlwaysStartOwn = alwaysStartOwn;
+
+    private bool AlwaysStartOwn { get; }
+
     public async Task InitializeAsync()
     {
-        var configured = Environment.GetEnvironmentVariable(UrlVariable);
+        var configured = AlwaysStartOwn ? null : Environment.GetEnvironmentVariable(UrlVariable);
         if (!string.IsNullOrWhiteSpace(configured))
         {
             _url = new Uri(configured.Trim().TrimEnd('/') + "/");

@@ -76,7 +76,9 @@ internal sealed class FakeEc2Region(FakeEc2 ec2, string region) : IEc2Region
         }
         catch (AmazonEC2Exception e) when (e.ErrorCode == "InvalidAMIName.Duplicate")
         {
-            throw new DuplicateImageNameException(backup.Name);
+            // Like Ec2Region: look the name up (a DescribeImages call) to find the image holding it.
+            var holder = (await ListOwnedImagesAsync(null, ct).ConfigureAwait(false)).FirstOrDefault(i => i.Name == backup.Name && i.HoldsSnapshots);
+            throw new DuplicateImageNameException(backup.Name, holder);
         }
     }
 

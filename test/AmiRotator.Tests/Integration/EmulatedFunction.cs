@@ -14,12 +14,16 @@ internal static class EmulatedFunction
 {
     public const string Account = "123456789012";
 
-    public static Function Create(MotoServer moto, IReadOnlyDictionary<string, string> settings, TimeProvider? clock = null, TextWriter? log = null)
+    public static Function Create(MotoServer moto, IReadOnlyDictionary<string, string> settings, TimeProvider? clock = null, TextWriter? log = null) =>
+        Create(moto.Url, settings, clock, log);
+
+    /// <summary>The same, with EC2 at <paramref name="endpoint"/> (the fault proxy in front of the emulator, say).</summary>
+    public static Function Create(Uri endpoint, IReadOnlyDictionary<string, string> settings, TimeProvider? clock = null, TextWriter? log = null)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["AWS_REGION"] = "us-east-1",
-            ["AWS_ENDPOINT_URL"] = moto.Url.ToString().TrimEnd('/'),
+            ["AWS_ENDPOINT_URL"] = endpoint.ToString().TrimEnd('/'),
         };
         foreach (var (key, value) in settings)
         {

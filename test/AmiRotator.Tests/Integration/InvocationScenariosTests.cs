@@ -44,6 +44,23 @@ public sealed class InvocationScenariosTests(MotoServer moto) : IAsyncLifetime
 
     private static Task<JsonElement> InvokeAsync(Function function, string payload, DateTimeOffset deadline) => function.InvokeAsync(payload, deadline);
 
+    /// <summary>
+    /// A pass the deadline cut short answers PassUnfinished, the function error that makes Lambda deliver the event
+    /// again; what it did is in the summary it logged.
+    /// </summary>
+    private static async Task<JsonElement> InvokeCutShortAsync(Function function, StringWriter log, string payload, DateTimeOffset deadline)
+    {
+        var error = await Assert.ThrowsAsync<FunctionErrorException>(() => function.InvokeAsync(payload, deadline));
+        Assert.Equal("PassUnfinished", error.ErrorType);
+        Assert.Contains("left for the next delivery", error.Message, StringComparison.Ordinal);
+        var line = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.Clone())
+            .Last(l => l.TryGetProperty("message", out var m) && m.GetString() == "summary");
+        Assert.Equal("WARN", line.GetProperty("level").GetString());
+        var summary = line.GetProperty("summary");
+        return summary;
+    }
+
     private async Task<List<string>> SeedTaggedAsync(int count)
     {
         var ids = new List<string>();
@@ -68,10 +85,12 @@ public sealed class InvocationScenariosTests(MotoServer moto) : IAsyncLifetime
         var instances = await SeedTaggedAsync(15);
         var settings = new Dictionary<string, string> { ["DEADLINE_SAFETY_SECONDS"] = "10", ["PARALLELISM"] = "1" };
         var clock = new TickingClock(Start);
-        var function = NewFunction(clock, overrides: settings);
+        var log = new StringWriter();
+        var function = NewFunction(clock, log, overrides: settings);
 
         // 20 s until the deadline, a 10 s margin, and every check of the clock costs a second.
-        var first = await InvokeAsync(function, """{"action":"backup","instanceIds":[ALL]}""".Replace("ALL", string.Join(",", instances.Select(i => $"\"{i}\"")), StringComparison.Ordinal), Start.AddSeconds(20));
+        var first = await InvokeCutShortAsync(function, log, """{"action":"backup","instanceIds":[ALL]}""".Replace("ALL", string.Join(",", instances.Select(i => $"\"{i}\"")), StringComparison.Ordinal), Start.AddSeconds(20));
+        Assert.Equal(first.GetProperty("unfinished").GetInt32(), first.GetProperty("skipped").EnumerateArray().Count(s => s.GetProperty("reason").GetString()!.Contains("Lambda deadline", StringComparison.Ordinal)));
 
         var created = first.GetProperty("created").GetArrayLength();
         var deferred = first.GetProperty("skipped").EnumerateArray().Where(s => s.GetProperty("reason").GetString()!.Contains("Lambda deadline", StringComparison.Ordinal)).ToList();
@@ -95,7 +114,8 @@ public sealed class InvocationScenariosTests(MotoServer moto) : IAsyncLifetime
         var settings = new Dictionary<string, string> { ["DEADLINE_SAFETY_SECONDS"] = "10", ["PARALLELISM"] = "2" };
         const string scheduled = """{"action":"run","scheduledTime":"2026-11-26T03:00:00Z"}""";
 
-        var first = await InvokeAsync(NewFunction(new TickingClock(Start), overrides: settings), scheduled, Start.AddSeconds(18));
+        var log = new StringWriter();
+        var first = await InvokeCutShortAsync(NewFunction(new TickingClock(Start), log, overrides: settings), log, scheduled, Start.AddSeconds(18));
         Assert.InRange(first.GetProperty("created").GetArrayLength(), 1, 11);
         var second = await InvokeAsync(NewFunction(new TickingClock(Start), overrides: settings), scheduled, DateTimeOffset.MaxValue);
 

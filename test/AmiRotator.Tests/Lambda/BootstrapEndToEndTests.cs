@@ -33,7 +33,7 @@ public sealed class BootstrapEndToEndTests
     public async Task Init_WhenASettingIsInvalid_PostsInvalidSettingsNamingItAndExitsNonZero(string name, string value)
     {
         await using var fake = new FakeRuntimeApi();
-        await using var bootstrap = Bootstrap.Start(fake, new() { [name] = value });
+        await using var bootstrap = BootstrapProcess.Start(fake, new() { [name] = value });
 
         var error = await fake.WaitForInitErrorAsync(Wait);
         var exitCode = await bootstrap.WaitForExitAsync(Wait);
@@ -57,7 +57,7 @@ public sealed class BootstrapEndToEndTests
     public async Task Invoke_WhenPayloadIsRefused_PostsItsErrorTypeAndKeepsServing(string payload, string errorType, string messagePart)
     {
         await using var fake = new FakeRuntimeApi();
-        await using var bootstrap = Bootstrap.Start(fake, GoodSettings);
+        await using var bootstrap = BootstrapProcess.Start(fake, GoodSettings);
 
         var refused = await fake.EnqueueAsync(payload);
         var next = await fake.EnqueueAsync(ForeignImageEvent);
@@ -79,7 +79,7 @@ public sealed class BootstrapEndToEndTests
     public async Task Invoke_WhenSeveralBadEventsPrecedeAGoodOne_AnswersEachInTurn()
     {
         await using var fake = new FakeRuntimeApi();
-        await using var bootstrap = Bootstrap.Start(fake, GoodSettings);
+        await using var bootstrap = BootstrapProcess.Start(fake, GoodSettings);
 
         string[] ids =
         [
@@ -104,7 +104,7 @@ public sealed class BootstrapEndToEndTests
     public async Task Invoke_WhenFunctionArnHasNoAccount_RefusesWithUnknownAccount()
     {
         await using var fake = new FakeRuntimeApi();
-        await using var bootstrap = Bootstrap.Start(fake, GoodSettings);
+        await using var bootstrap = BootstrapProcess.Start(fake, GoodSettings);
 
         var id = await fake.EnqueueAsync(ForeignImageEvent, functionArn: "arn:aws:lambda:us-east-1:function:ami-rotator");
 
@@ -119,7 +119,7 @@ public sealed class BootstrapEndToEndTests
         // Lambda may hold the next GET for as long as it has no event (and freeze the process meanwhile), so the
         // bootstrap's HTTP client must not time it out.
         await using var fake = new FakeRuntimeApi();
-        await using var bootstrap = Bootstrap.Start(fake, GoodSettings);
+        await using var bootstrap = BootstrapProcess.Start(fake, GoodSettings);
         await fake.WaitForNextCallsAsync(1, Wait);
         await Task.Delay(TimeSpan.FromSeconds(3));
 
@@ -134,7 +134,7 @@ public sealed class BootstrapEndToEndTests
     {
         await using var fake = new FakeRuntimeApi();
         fake.FailNextWith500();
-        await using var bootstrap = Bootstrap.Start(fake, GoodSettings);
+        await using var bootstrap = BootstrapProcess.Start(fake, GoodSettings);
 
         Assert.NotEqual(0, await bootstrap.WaitForExitAsync(Wait));
         Assert.Equal(1, fake.NextCallCount);
@@ -182,7 +182,7 @@ public sealed class BootstrapEndToEndTests
     private static async Task<List<JsonElement>> AssertInitialisesAndAnswersAsync(Dictionary<string, string> settings)
     {
         await using var fake = new FakeRuntimeApi();
-        await using var bootstrap = Bootstrap.Start(fake, settings);
+        await using var bootstrap = BootstrapProcess.Start(fake, settings);
 
         var initError = fake.WaitForInitErrorAsync(Wait);
         var ready = fake.WaitForNextCallsAsync(1, Wait);
@@ -214,182 +214,4 @@ public sealed class BootstrapEndToEndTests
 
     private static string? Message(JsonElement line) =>
         line.TryGetProperty("message", out var m) ? m.GetString() : null;
-
-    /// <summary>One bootstrap process with a clean environment; killed on dispose, since it loops on next forever.</summary>
-    private sealed class Bootstrap : IAsyncDisposable
-    {
-        private readonly Process process;
-        private readonly StringBuilder stdout = new();
-        private readonly StringBuilder stderr = new();
-        private readonly TaskCompletionSource stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private bool disposed;
-
-        private Bootstrap(Process process)
-        {
-            this.process = process;
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is null)
-                {
-                    stdoutClosed.TrySetResult();
-                    return;
-                }
-
-                lock (stdout)
-                {
-                    stdout.AppendLine(e.Data);
-                }
-            };
-            process.ErrorDataReceived += (_, e) =>
-            {
-                lock (stderr)
-                {
-                    stderr.AppendLine(e.Data);
-                }
-            };
-        }
-
-        public bool HasExited => process.HasExited;
-
-        public static Bootstrap Start(FakeRuntimeApi fake, Dictionary<string, string> settings)
-        {
-            var start = new ProcessStartInfo(BootstrapPath())
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = Path.GetTempPath(),
-            };
-
-            // Start from nothing so that the developer's AWS profile, Region or settings cannot leak in.
-            start.Environment.Clear();
-            start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
-            start.Environment["HOME"] = Path.GetTempPath();
-            start.Environment["AWS_LAMBDA_RUNTIME_API"] = fake.Address;
-            start.Environment["AWS_REGION"] = "us-east-1";
-            start.Environment["AWS_ACCESS_KEY_ID"] = "test";
-            start.Environment["AWS_SECRET_ACCESS_KEY"] = "test";
-            start.Environment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:1";
-            start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
-            foreach (var (name, value) in settings)
-            {
-                start.Environment[name] = value;
-            }
-
-            var process = new Process { StartInfo = start };
-            var bootstrap = new Bootstrap(process);
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return bootstrap;
-        }
-
-        public async Task<int> WaitForExitAsync(TimeSpan timeout)
-        {
-            using var cts = new CancellationTokenSource(timeout);
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-                await stdoutClosed.Task.WaitAsync(timeout);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"The bootstrap did not exit within {timeout.TotalSeconds} s.{Diagnostics()}");
-            }
-
-            return process.ExitCode;
-        }
-
-        /// <summary>Every stdout line, each parsed as the JSON object Lambda's JSON log format requires.</summary>
-        public List<JsonElement> LogLines()
-        {
-            string text;
-            lock (stdout)
-            {
-                text = stdout.ToString();
-            }
-
-            var lines = new List<JsonElement>();
-            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                try
-                {
-                    using var doc = JsonDocument.Parse(line);
-                    Assert.True(doc.RootElement.ValueKind == JsonValueKind.Object, $"stdout line is not a JSON object: {line}");
-                    lines.Add(doc.RootElement.Clone());
-                }
-                catch (JsonException e)
-                {
-                    Assert.Fail($"stdout line is not JSON ({e.Message}): {line}");
-                }
-            }
-
-            return lines;
-        }
-
-        /// <summary>Waits until the bootstrap is back on next (all output written), kills it, and returns its log.</summary>
-        public async Task<List<JsonElement>> StopAndReadLogAsync(int expectNextCalls = 0, FakeRuntimeApi? fake = null)
-        {
-            if (fake is not null)
-            {
-                await fake.WaitForNextCallsAsync(expectNextCalls, Wait);
-            }
-
-            await DisposeAsync();
-            return LogLines();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (disposed)
-            {
-                return;
-            }
-
-            disposed = true;
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            using var cts = new CancellationTokenSource(Wait);
-            await process.WaitForExitAsync(cts.Token);
-            await stdoutClosed.Task.WaitAsync(Wait);
-            process.Dispose();
-        }
-
-        private string Diagnostics()
-        {
-            lock (stdout)
-            {
-                lock (stderr)
-                {
-                    return $"\nstdout:\n{stdout}\nstderr:\n{stderr}";
-                }
-            }
-        }
-
-        private static string BootstrapPath()
-        {
-            var configured = Environment.GetEnvironmentVariable(BootstrapVariable);
-            if (!string.IsNullOrWhiteSpace(configured))
-            {
-                Assert.True(File.Exists(configured), $"{BootstrapVariable}={configured} does not exist; run `make bootstrap`.");
-                return configured;
-            }
-
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "AmiRotator.sln")))
-                {
-                    var built = Path.Combine(dir.FullName, ".build", "bootstrap", "bootstrap");
-                    Assert.True(File.Exists(built), $"No bootstrap at {built} and {BootstrapVariable} is not set; run `make bootstrap` (or set {BootstrapVariable}).");
-                    return built;
-                }
-            }
-
-            Assert.Fail($"AmiRotator.sln not found above {AppContext.BaseDirectory} and {BootstrapVariable} is not set; run `make bootstrap`.");
-            return "";
-        }
-    }
 }
