@@ -25,9 +25,9 @@ test: bootstrap lint
 	  --logger "console;verbosity=minimal" --logger "trx" --results-directory .build/test-results || status=$$?; \
 	$(PYTHON) scripts/test-summary.py .build/test-results || status=1; exit $$status
 
-## lint: cfn-lint (with the SAM transform) on template.yaml, and on the StackSet edition
+## lint: cfn-lint (with the SAM transform) on template.yaml, the StackSet edition, and the DR Region's dr-events.yaml
 lint: $(STACKSET_TEMPLATE)
-	cfn-lint template.yaml $(STACKSET_TEMPLATE)
+	cfn-lint template.yaml $(STACKSET_TEMPLATE) dr-events.yaml
 
 ## stackset-template: plain CloudFormation (no Transform) for StackSets; the code location is a parameter
 stackset-template: $(STACKSET_TEMPLATE)
@@ -65,8 +65,10 @@ build-AmiRotatorFunction:
 	rm -f $(ARTIFACTS_DIR)/*.dbg $(ARTIFACTS_DIR)/*.pdb
 	$(MAKE) --no-print-directory check-glibc BINARY=$(ARTIFACTS_DIR)/bootstrap
 
-## bench: measure the real bootstrap against the emulator (init, pass time, Describe calls, peak RSS) into BENCHMARKS.md
+## bench: one run writes BENCHMARKS.md: the real bootstrap against the emulator (init, pass time, Describe calls, peak
+## RSS), a night at real speed under EC2's buckets, the planner under BenchmarkDotNet, and whole nights emulated
 bench: bootstrap
+	$(DOTNET) build test/AmiRotator.Benchmarks -c Release --nologo -v quiet
 	scripts/with-moto $(PYTHON) scripts/bench.py --bootstrap $(BOOTSTRAP)
 
 clean:

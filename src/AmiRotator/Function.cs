@@ -15,7 +15,7 @@ namespace AmiRotator;
 /// clients are built once at init. Bad input is refused before any EC2 call; a pass with failures ends as a
 /// function error (so Lambda's Errors metric and retries see it) after logging the full summary.
 /// </summary>
-internal sealed class Function(Settings settings, IEc2Region source, IEc2Region? dr, TimeProvider clock, Log log) : IInvocationHandler
+internal sealed partial class Function(Settings settings, IEc2Region source, IEc2Region? dr, TimeProvider clock, Log log) : IInvocationHandler
 {
     private static readonly TimeSpan DeadlineReserve = TimeSpan.FromSeconds(5);
 
@@ -34,7 +34,7 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
 
         // Clients and their rate buckets live as long as the execution environment, like EC2's own buckets.
         IEc2Region Region(string region) =>
-            new PacedEc2Region(new Ec2Region(Ec2ClientFactory.Create(region, env), region, new Ec2Calls(region, settings.DeadlineSafetyMargin, clock, log)), clock);
+            new PacedEc2Region(new Ec2Region(Ec2ClientFactory.Create(region, env), region, new Ec2Calls(region, settings.DeadlineSafetyMargin, clock, log)), clock, settings.CopyWriters);
         var source = Region(settings.Region);
         var dr = settings.DrRegion is { } drRegion ? Region(drRegion) : null;
         log.Info("initialised",
@@ -58,7 +58,8 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
 
         var accountId = context.AccountId
             ?? throw new FunctionErrorException("UnknownAccount", $"Cannot tell the account from the invoked function ARN '{context.FunctionArn}'; AmiRotator only touches images the account owns, so it does nothing without it.");
-        log.Info("invocation", ("action", request.Kind.ToString()), ("dryRun", request.DryRun), ("instanceIds", request.InstanceIds?.Count ?? 0));
+        log.Info("invocation", ("action", request.Kind.ToString()), ("dryRun", request.DryRun), ("instanceIds", request.InstanceIds?.Count ?? 0),
+            ("records", request.Batch?.Count), ("phase", request.Phase?.ToString().ToLowerInvariant()));
 
         // A last resort behind the deadline safety margin: calls still running 5 s before the deadline are abandoned,
         // so the invocation always answers with what it did instead of being killed by Lambda.
@@ -69,16 +70,19 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
         ct = deadline.Token;
         // Every EC2 call of this invocation retries until the deadline is near, and counts what it saw.
         var calls = Ec2CallContext.Begin(() => context.RemainingTime(clock));
+        TimeSpan TimeLeft() => context.RemainingTime(clock);
         var pass = new ReconcilePass(settings, source, dr, clock, log);
-        Summary summary;
+        Answer answer;
         try
         {
-            summary = request.Kind switch
+            answer = request switch
             {
-                RequestKind.Report => await pass.ReportAsync(request, accountId, ct).ConfigureAwait(false),
-                RequestKind.Preflight => await new PreflightCheck(settings, source, dr, clock, log).RunAsync(accountId, context.RequestId, ct).ConfigureAwait(false),
-                RequestKind.ImageStateChange => await OnImageStateChangeAsync(pass, request, accountId, context, ct).ConfigureAwait(false),
-                _ => await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct, context.RequestId).ConfigureAwait(false),
+                { Kind: RequestKind.ImageEventBatch } => await OnBatchAsync(request, accountId, TimeLeft, ct).ConfigureAwait(false),
+                { Phase: not null } => await OnNightPhaseAsync(request, accountId, TimeLeft, ct).ConfigureAwait(false),
+                { Kind: RequestKind.Report } => new Answer(await pass.ReportAsync(request, accountId, ct).ConfigureAwait(false)),
+                { Kind: RequestKind.Preflight } => new Answer(await new PreflightCheck(settings, source, dr, clock, log).RunAsync(accountId, context.RequestId, ct).ConfigureAwait(false)),
+                { Kind: RequestKind.ImageStateChange } => await OnImageStateChangeAsync(request, accountId, TimeLeft, ct).ConfigureAwait(false),
+                _ => new Answer(await pass.RunAsync(request, accountId, TimeLeft, ct, context.RequestId).ConfigureAwait(false)),
             };
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !outer.IsCancellationRequested)
@@ -90,9 +94,20 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
             throw new FunctionErrorException("DeadlineReached", $"{e.Message}; nothing was changed. Lambda's retry of this event, or the next invocation, starts again.");
         }
 
+        var summary = answer.Summary;
         var json = JsonSerializer.SerializeToUtf8Bytes(summary, JsonContext.Readable.Summary);
         log.Raw(summary.Failures.Count > 0 || summary.BudgetExceeded is not null ? "ERROR" : summary.Unfinished is not null ? "WARN" : "INFO", "summary", "summary", json);
         EmitMetrics(summary, calls, context);
+        if (answer.FailedImages > 0)
+        {
+            log.Line(Metrics.Emf(clock.GetUtcNow(), context.FunctionName ?? "unknown", [(Metrics.ImageFailed, answer.FailedImages)]));
+        }
+
+        // The queue and the night loop read their own answers; what failed is in them, so that the rest is not retried.
+        if (answer.Response is { } response)
+        {
+            return response;
+        }
 
         if (summary.BudgetExceeded is not null || summary.Failures.Count > 0)
         {
@@ -110,68 +125,6 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
         }
 
         return json;
-    }
-
-    private async Task<Summary> OnImageStateChangeAsync(ReconcilePass pass, Request request, string accountId, InvocationContext context, CancellationToken ct)
-    {
-        var change = request.ImageEvent!;
-        Summary Note(string reason) => new("image-state-change", false, settings.Region, settings.DrRegion, null, [], [], [], [], [], [new SkipEntry(change.ImageId, change.Region ?? settings.Region, null, reason)], []);
-
-        if (change.Region is { } eventRegion && eventRegion != settings.Region)
-        {
-            return Note($"event from {eventRegion}; this function backs up {settings.Region}");
-        }
-
-        if (change.State is not (ImageStates.Available or ImageStates.Failed))
-        {
-            return Note($"state {change.State} needs no action");
-        }
-
-        // EC2's reads are eventually consistent [ec2/latest/devguide/eventual-consistency]: the event can arrive before
-        // DescribeImages shows the image, or its new state. Consuming the event then would leave the copy for the next
-        // night, so the invocation fails and Lambda's asynchronous retry brings the event back a minute later.
-        var lookup = await source.FindImageAsync(change.ImageId, ct).ConfigureAwait(false);
-        if (lookup.IsNotVisible)
-        {
-            throw NotYetVisible($"DescribeImages does not show {change.ImageId} yet");
-        }
-
-        var image = lookup.Image;
-        if (image is null || !image.IsManaged || image.IsCopy || image.OwnerId != accountId || image.Owner != settings.Owner)
-        {
-            return Note($"not a source backup of this stack (owner {settings.Owner}); nothing to do");
-        }
-
-        if (change.State == ImageStates.Failed)
-        {
-            log.Error("backup image failed", ("imageId", change.ImageId), ("instanceId", image.InstanceId), ("errorMessage", change.ErrorMessage));
-            log.Line(Metrics.Emf(clock.GetUtcNow(), context.FunctionName ?? "unknown", [(Metrics.ImageFailed, 1)]));
-            return Note($"image failed ({change.ErrorMessage}); the next pass makes a new backup of {image.InstanceId ?? "its instance"} and retires the failed image");
-        }
-
-        if (settings.DrRegion is null)
-        {
-            return Note("DR_REGION is empty; no copies are made");
-        }
-
-        if (!image.IsAvailable)
-        {
-            throw NotYetVisible($"DescribeImages still shows {change.ImageId} {image.State}");
-        }
-
-        var summary = await pass.RunAsync(request, accountId, () => context.RemainingTime(clock), ct, context.RequestId).ConfigureAwait(false);
-
-        // The pass reads the image again; if that read is staler still, the copy would silently wait for the next night.
-        if (summary.Skipped.FirstOrDefault(s => s.Subject == change.ImageId && s.Reason.StartsWith("source image is", StringComparison.Ordinal)) is { } stale)
-        {
-            throw NotYetVisible($"the pass read {change.ImageId} as not yet available ({stale.Reason})");
-        }
-
-        return summary;
-
-        FunctionErrorException NotYetVisible(string what) => new(
-            "ImageNotYetVisible",
-            $"{what}, though EC2 reported it {change.State}: EC2's reads are eventually consistent. Nothing was changed; this error makes Lambda retry the event.");
     }
 
     private void EmitMetrics(Summary summary, Ec2CallContext calls, InvocationContext context)
@@ -213,4 +166,7 @@ internal sealed class Function(Settings settings, IEc2Region source, IEc2Region?
             : $"done: {summary.Created.Count} created, {summary.Copied.Count} copied, {summary.Retired.Count} retired{(summary.DryRun ? " (dry run)" : "")}; the full summary is in the log");
         return string.Join(" | ", parts);
     }
+
+    /// <summary>What an invocation answers: its summary, or a reply of its own (the queue's, the night loop's), and the failed images it saw.</summary>
+    private sealed record Answer(Summary Summary, byte[]? Response = null, int FailedImages = 0);
 }

@@ -23,8 +23,13 @@ internal sealed partial record Settings(
     int RpoHours,
     TimeSpan DeadlineSafetyMargin,
     int Parallelism,
-    string Owner)
+    string Owner,
+    int CopyWriters = 1,
+    int NightHours = 20)
 {
+    /// <summary>How long after its scheduled time the night loop keeps going; what is left then waits for the next night.</summary>
+    public TimeSpan NightLength => TimeSpan.FromHours(NightHours);
+
     public const string DefaultRetention = "keep-daily=7,keep-weekly=4";
 
     /// <summary>
@@ -110,7 +115,24 @@ internal sealed partial record Settings(
             RpoHours: ParseInt("RPO_HOURS", Get("RPO_HOURS"), 26, 1, 24 * 366),
             DeadlineSafetyMargin: TimeSpan.FromSeconds(ParseInt("DEADLINE_SAFETY_SECONDS", Get("DEADLINE_SAFETY_SECONDS"), 30, 0, 600)),
             Parallelism: ParseInt("PARALLELISM", Get("PARALLELISM"), 4, 1, 16),
-            Owner: ParseOwner(Get("OWNER") ?? Get("AWS_LAMBDA_FUNCTION_NAME") ?? "ami-rotator"));
+            Owner: ParseOwner(Get("OWNER") ?? Get("AWS_LAMBDA_FUNCTION_NAME") ?? "ami-rotator"),
+            CopyWriters: ParseCopyWriters(Get("COPY_WRITERS"), Get("MAX_COPIES_IN_FLIGHT")),
+            // The loop must give up before the next night starts one of its own; a day has 24 hours.
+            NightHours: ParseInt("NIGHT_HOURS", Get("NIGHT_HOURS"), 20, 1, 23));
+    }
+
+    /// <summary>
+    /// How many invocations may start DR copies at the same time: the event queue's MaximumConcurrency plus the night
+    /// loop (template.yaml sets it). Each takes at most its share of the free copy slots, so together they stay within
+    /// MAX_COPIES_IN_FLIGHT; every writer needs at least one slot.
+    /// </summary>
+    private static int ParseCopyWriters(string? text, string? maxInFlight)
+    {
+        var writers = ParseInt("COPY_WRITERS", text, 1, 1, 100);
+        var max = ParseInt("MAX_COPIES_IN_FLIGHT", maxInFlight, 100, 1, 300);
+        return writers <= max
+            ? writers
+            : throw new SettingsException($"MAX_COPIES_IN_FLIGHT={max} is less than COPY_WRITERS={writers}: each invocation that may copy needs at least one of the copy slots.");
     }
 
     // The owner tag is compared by IAM conditions and written on every image and snapshot, so it must be a valid tag

@@ -10,7 +10,7 @@ namespace AmiRotator.Ec2;
 internal sealed partial class Ec2Region(IAmazonEC2 client, string region, Ec2Calls calls) : IEc2Region
 {
     private const int FilterValuesPerCall = 200;
-    private const int ReferenceIdsPerCall = 10;
+    internal const int ReferenceIdsPerCall = 10;
     private const string LaunchTemplateVersionDepth = "10000";
 
     private static readonly string[] ListedInstanceStates = ["pending", "running", "stopping", "stopped"];
@@ -66,6 +66,35 @@ internal sealed partial class Ec2Region(IAmazonEC2 client, string region, Ec2Cal
         }
 
         return result;
+    }
+
+    public async Task<IReadOnlyList<Ec2Image>> FindImagesAsync(ImageQuery query, CancellationToken ct)
+    {
+        var chunked = query.ChunkedFilter();
+        if (chunked is { Values.Count: 0 })
+        {
+            return [];
+        }
+
+        var fixedFilters = query.FixedFilters().ToList();
+        var chunks = chunked is { } c ? c.Values.Distinct(StringComparer.Ordinal).Chunk(FilterValuesPerCall).ToArray() : [[]];
+        var result = new Dictionary<string, Ec2Image>(StringComparer.Ordinal);
+        foreach (var chunk in chunks)
+        {
+            var filters = fixedFilters.Select(f => new Filter(f.Name, [.. f.Values])).ToList();
+            if (chunked is { } named)
+            {
+                filters.Add(new Filter(named.Name, [.. chunk]));
+            }
+
+            var request = new DescribeImagesRequest { Owners = ["self"], IncludeDeprecated = true, IncludeDisabled = true, MaxResults = 1000, Filters = filters };
+            await foreach (var image in DescribeImagesPages(request, ct).ConfigureAwait(false))
+            {
+                result.TryAdd(image.ImageId, ToImage(image));
+            }
+        }
+
+        return [.. result.Values];
     }
 
     public async Task<ImageLookup> FindImageAsync(string imageId, CancellationToken ct)

@@ -17,6 +17,12 @@ internal interface IEc2Region
     /// <summary>Every image the account owns in the Region (any state), or just <paramref name="imageIds"/>.</summary>
     Task<IReadOnlyList<Ec2Image>> ListOwnedImagesAsync(IReadOnlyList<string>? imageIds, CancellationToken ct);
 
+    /// <summary>
+    /// Only the images the query names (DescribeImages with filters, the account's own, any state): what an event batch
+    /// or one phase of a night needs, without listing the whole account. Criteria are ANDed; the values of one are ORed.
+    /// </summary>
+    Task<IReadOnlyList<Ec2Image>> FindImagesAsync(ImageQuery query, CancellationToken ct);
+
     /// <summary>Every snapshot the account owns that carries the managed tag.</summary>
     Task<IReadOnlyList<Ec2Snapshot>> ListManagedSnapshotsAsync(string accountId, CancellationToken ct);
 
@@ -112,3 +118,51 @@ internal sealed class DuplicateImageNameException(string name, Inventory.Ec2Imag
 internal sealed class DeregistrationProtectedException(string imageId, string message) : Exception($"{imageId}: {message}");
 
 internal sealed class SnapshotInUseException(string snapshotId) : Exception($"snapshot {snapshotId} is in use by a registered image");
+
+/// <summary>
+/// A filtered DescribeImages [API_DescribeImages]: image-id, the instance a backup is of (tag ami-rotator:instance-id),
+/// name (with EC2's * and ? wildcards), exact tags and the state. Image ids or instance ids are sent 200 per call (EC2's
+/// limit on filter values in one call), the other criteria with each call.
+/// </summary>
+internal sealed record ImageQuery(
+    IReadOnlyList<string>? ImageIds = null,
+    IReadOnlyList<string>? InstanceIds = null,
+    IReadOnlyList<string>? NamePatterns = null,
+    IReadOnlyDictionary<string, string>? Tags = null,
+    string? State = null)
+{
+    /// <summary>The managed images still pending: in the DR Region, the copies in flight.</summary>
+    public static ImageQuery PendingManaged { get; } = new(Tags: new Dictionary<string, string> { [ManagedTags.Managed] = ManagedTags.ManagedValue }, State: "pending");
+
+    /// <summary>The backups (and their copies) of one scheduled time, whoever made them.</summary>
+    public static ImageQuery ScheduledAt(string timeTag) => new(Tags: new Dictionary<string, string> { [ManagedTags.ScheduledTime] = timeTag });
+
+    /// <summary>The criteria sent with every call, as (filter name, values).</summary>
+    public IEnumerable<(string Name, IReadOnlyList<string> Values)> FixedFilters()
+    {
+        if (NamePatterns is { } names)
+        {
+            yield return ("name", names);
+        }
+
+        foreach (var (key, value) in (Tags ?? new Dictionary<string, string>()).OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            yield return ($"tag:{key}", [value]);
+        }
+
+        if (State is { } state)
+        {
+            yield return ("state", [state]);
+        }
+    }
+
+    /// <summary>The one criterion whose values are chunked: image ids or instance ids (not both).</summary>
+    public (string Name, IReadOnlyList<string> Values)? ChunkedFilter() =>
+        ImageIds is not null && InstanceIds is not null ? throw new InvalidOperationException("an image query names images or instances, not both")
+        : ImageIds is { } ids ? ("image-id", ids)
+        : InstanceIds is { } instances ? ($"tag:{ManagedTags.InstanceId}", instances)
+        : null;
+
+    public override string ToString() =>
+        string.Join(' ', FixedFilters().Concat(ChunkedFilter() is { } c ? [c] : []).Select(f => $"{f.Name}={string.Join(',', f.Values)}"));
+}

@@ -30,7 +30,10 @@ internal sealed class TokenBucket(int capacity, double refillPerSecond, TimeProv
                     return;
                 }
 
-                wait = TimeSpan.FromSeconds((1 - tokens) / RefillPerSecond);
+                // Rounded up to a whole millisecond, the resolution of timers (TimeProvider's and Task.Delay's): a
+                // wait for the last hair of a token would otherwise complete at once and spin here, forever on a
+                // clock that doesn't move (TokenBucketTests.TakeAsync_WhenTheRefillLeavesAHairLessThanOneToken_...).
+                wait = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling((1 - tokens) / RefillPerSecond * 1000)));
             }
 
             await Task.Delay(wait, clock, ct).ConfigureAwait(false);

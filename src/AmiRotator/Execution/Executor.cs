@@ -12,11 +12,8 @@ namespace AmiRotator.Execution;
 /// starts once the time left falls under the safety margin: what is left is reported for the next pass. A snapshot is
 /// deleted only after EC2 is asked again, right then, whether anything still needs it (<see cref="SnapshotGuard"/>).
 /// </summary>
-internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region? dr, Func<TimeSpan> timeLeft, Log log)
+internal sealed partial class Executor(Settings settings, IEc2Region source, IEc2Region? dr, Func<TimeSpan> timeLeft, Log log)
 {
-    /// <summary>At most this many CopyImage calls per copy: an answer naming a copy that is gone costs one more.</summary>
-    private const int MaxCopyCalls = 3;
-
     private readonly Lock gate = new();
     private readonly List<ImageEntry> created = [];
     private readonly List<ImageEntry> copied = [];
@@ -26,7 +23,7 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
     private readonly List<SkipEntry> skipped = [];
     private readonly List<FailureEntry> failures = [];
     private readonly List<SnapshotDeletion> toDelete = [];
-    private int deferred;
+    private readonly List<string> deferred = [];
 
     public async Task<Outcome> ExecuteAsync(Plan plan, CancellationToken ct)
     {
@@ -34,6 +31,7 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
         if (dr is not null)
         {
             await ForEachAsync(plan.Copies, c => c.SourceImageId, c => c.DestinationRegion, c => c.InstanceId, "copy", CopyAsync, ct).ConfigureAwait(false);
+            await VerifyCopiesAsync(ct).ConfigureAwait(false);
         }
 
         await ForEachAsync(plan.Adoptions, a => a.Subject, a => a.Region, a => a.InstanceId, "adopt", AdoptAsync, ct).ConfigureAwait(false);
@@ -44,7 +42,7 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
         return new Outcome(
             Sorted(created), Sorted(copied), Sorted(retired),
             [.. deletedSnapshots.OrderBy(s => s.Region, StringComparer.Ordinal).ThenBy(s => s.SnapshotId, StringComparer.Ordinal)],
-            [.. skipped], [.. failures], Sorted(adopted), deferred);
+            [.. skipped], [.. failures], Sorted(adopted), [.. deferred]);
     }
 
     private async Task BackupAsync(BackupAction backup, CancellationToken ct)
@@ -74,44 +72,6 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
             // EC2 says the name is taken but its eventually consistent reads do not show the image yet [eventual-consistency].
             Add(skipped, new SkipEntry(backup.InstanceId, source.Region, backup.InstanceId,
                 $"backup {backup.Name} already exists (DescribeImages does not show it yet): made by an earlier attempt of this call or by a concurrent pass"));
-        }
-    }
-
-    private async Task CopyAsync(CopyAction copy, CancellationToken ct)
-    {
-        try
-        {
-            for (var call = 1; ; call++)
-            {
-                var imageId = await dr!.CopyImageAsync(copy, ct).ConfigureAwait(false);
-
-                // [ec2-api-idempotency] The same ClientToken with the same parameters answers with the image the first
-                // call made, even once that copy has been deregistered: then nothing was copied, and only a new token copies.
-                var lookup = await dr.FindImageAsync(imageId, ct).ConfigureAwait(false);
-                if (!lookup.Gone)
-                {
-                    log.Info("copy started", ("sourceImageId", copy.SourceImageId), ("imageId", imageId), ("region", copy.DestinationRegion), ("reason", copy.Reason));
-                    Add(copied, new ImageEntry(imageId, copy.DestinationRegion, copy.InstanceId, copy.Name, copy.SourceImageId, copy.SourceRegion, Reasons: [copy.Reason]));
-                    return;
-                }
-
-                if (call == MaxCopyCalls)
-                {
-                    Add(failures, new FailureEntry(copy.SourceImageId, copy.DestinationRegion, copy.InstanceId, "copy",
-                        $"CopyImage answered {MaxCopyCalls} times with a copy that no longer exists (last {imageId}); the next pass tries again"));
-                    return;
-                }
-
-                log.Warn("copy answered with a copy that is gone; copying again under a new ClientToken", ("sourceImageId", copy.SourceImageId), ("goneImageId", imageId));
-                copy = copy with { ClientToken = BackupNaming.CopyToken(copy.SourceImageId, copy.DestinationRegion, copy.KmsKeyId, imageId) };
-            }
-        }
-        catch (DuplicateImageNameException)
-        {
-            // Retry names are unique per failed copy and racing passes share the ClientToken, so a taken name means
-            // an image we did not expect holds it: the backup would never reach the DR Region unless someone looks.
-            Add(failures, new FailureEntry(copy.SourceImageId, copy.DestinationRegion, copy.InstanceId, "copy",
-                $"an image named {copy.Name} already exists in {copy.DestinationRegion} but is not a copy in progress of {copy.SourceImageId}"));
         }
     }
 
@@ -279,7 +239,7 @@ internal sealed class Executor(Settings settings, IEc2Region source, IEc2Region?
         lock (gate)
         {
             skipped.Add(entry);
-            deferred++;
+            deferred.Add(entry.Subject);
         }
     }
 
@@ -304,4 +264,8 @@ internal sealed record Outcome(
     IReadOnlyList<SkipEntry> Skipped,
     IReadOnlyList<FailureEntry> Failures,
     IReadOnlyList<ImageEntry> Adopted,
-    int Deferred = 0);
+    IReadOnlyList<string>? DeferredSubjects = null)
+{
+    /// <summary>How many items the deadline left for the next pass.</summary>
+    public int Deferred => DeferredSubjects?.Count ?? 0;
+}

@@ -13,7 +13,11 @@ namespace AmiRotator.Execution;
 /// </summary>
 internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Region? dr, TimeProvider clock, Log log)
 {
-    public async Task<Summary> RunAsync(Request request, string accountId, Func<TimeSpan> timeLeft, CancellationToken ct, string? requestId = null)
+    public async Task<Summary> RunAsync(Request request, string accountId, Func<TimeSpan> timeLeft, CancellationToken ct, string? requestId = null) =>
+        (await RunForResultAsync(request, accountId, timeLeft, ct, requestId).ConfigureAwait(false)).Summary;
+
+    /// <summary>The pass a request asks for, over a full read of EC2, with what it left undone.</summary>
+    public async Task<PassResult> RunForResultAsync(Request request, string accountId, Func<TimeSpan> timeLeft, CancellationToken ct, string? requestId = null)
     {
         var now = clock.GetUtcNow();
         var scope = ScopeFor(request, now) with { RequestId = requestId, IdempotencyToken = request.IdempotencyToken };
@@ -27,6 +31,15 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
             InstanceIds: onDemand ? request.InstanceIds : null);
 
         var inventory = await InventoryReader.ReadAsync(settings, source, dr, accountId, needs, log, ct).ConfigureAwait(false);
+        return await PlanAndExecuteAsync(inventory, scope, ActionName(request), request.DryRun, timeLeft, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Plans over an inventory already read (in full, or only what a targeted read names: then the scope must be one
+    /// its steps can judge from that), checks what uses the retirement candidates, and executes unless a dry run.
+    /// </summary>
+    public async Task<PassResult> PlanAndExecuteAsync(Inventory.Inventory inventory, PassScope scope, string action, bool dryRun, Func<TimeSpan> timeLeft, CancellationToken ct)
+    {
         log.Info("inventory read",
             ("instances", inventory.Instances.Count),
             ("sourceImages", inventory.Source.Images.Count),
@@ -43,16 +56,15 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
 
         LogPlan(plan);
         var scheduled = scope.ScheduledTime is { } t ? BackupNaming.TimeTag(t) : null;
-        var action = ActionName(request);
         var kept = plan.Kept.Select(k => new ImageEntry(k.ImageId, k.Region, k.InstanceId, CreationDate: Iso8601.Seconds(k.CreationDate), Reasons: k.Reasons)).ToList();
         var planFailures = ReadFailures(inventory, null)
             .Concat(plan.Failures.Select(f => new FailureEntry(f.Subject, f.Region, f.InstanceId, "plan", f.Error)))
             .Concat(referenceFailures).ToList();
         var planSkips = plan.Skipped.Select(s => new SkipEntry(s.Subject, s.Region, s.InstanceId, s.Reason)).Concat(referenceSkips).ToList();
 
-        if (request.DryRun)
+        if (dryRun)
         {
-            return new Summary(
+            return new PassResult(new Summary(
                 action, DryRun: true, settings.Region, settings.DrRegion, scheduled,
                 Created: [.. plan.Backups.Select(b => new ImageEntry(null, source.Region, b.InstanceId, b.Name, Reasons: [b.Reason]))],
                 Copied: [.. plan.Copies.Select(c => new ImageEntry(null, c.DestinationRegion, c.InstanceId, c.Name, c.SourceImageId, c.SourceRegion, Reasons: [c.Reason]))],
@@ -64,11 +76,11 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
                 Failures: planFailures,
                 BudgetExceeded: plan.BudgetExceeded,
                 KeptTotal: kept.Count,
-                Adopted: [.. plan.Adoptions.Select(a => new ImageEntry(a.Subject, a.Region, a.InstanceId, Reasons: [a.Reason]))]);
+                Adopted: [.. plan.Adoptions.Select(a => new ImageEntry(a.Subject, a.Region, a.InstanceId, Reasons: [a.Reason]))]), [], plan.CopiesWaiting ?? [], plan.SourcesPending?.Count ?? 0);
         }
 
         var outcome = await new Executor(settings, source, dr, timeLeft, log).ExecuteAsync(plan, ct).ConfigureAwait(false);
-        return new Summary(
+        var summary = new Summary(
             action, DryRun: false, settings.Region, settings.DrRegion, scheduled,
             outcome.Created, outcome.Copied, outcome.Retired, outcome.DeletedSnapshots,
             Summary.Cap(kept),
@@ -79,6 +91,7 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
             Adopted: outcome.Adopted,
             // Work the deadline left undone (including in-use checks given up at it): the function asks for another delivery.
             Unfinished: outcome.Deferred + referenceSkips.Count is var unfinished and > 0 ? unfinished : null);
+        return new PassResult(summary, [.. outcome.DeferredSubjects ?? [], .. referenceSkips.Select(s => s.Subject)], plan.CopiesWaiting ?? [], plan.SourcesPending?.Count ?? 0);
     }
 
     /// <summary>The <c>report</c> action: every protected instance's newest available backup in each Region.</summary>
@@ -183,3 +196,9 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
     };
 
 }
+
+/// <summary>
+/// A pass's summary, the subjects (instances, images) the deadline left for the next pass, and the source backups
+/// whose DR copy waits (for the source to become available, or for a copy slot).
+/// </summary>
+internal sealed record PassResult(Summary Summary, IReadOnlyList<string> Deferred, IReadOnlyList<string> CopiesWaiting, int SourcesPending = 0);

@@ -13,6 +13,19 @@ internal enum RequestKind
     Preflight,
     /// <summary>An EC2 AMI State Change event.</summary>
     ImageStateChange,
+    /// <summary>A batch of EC2 AMI State Change events from the SQS queue, answered with the records that failed.</summary>
+    ImageEventBatch,
+}
+
+/// <summary>
+/// The parts of a night the Step Functions loop runs in turn, each its own invocation: backups first (the recovery
+/// point), then the DR copies of tonight's backups, then the whole pass (retention, sweep, any copy still missing).
+/// </summary>
+internal enum NightPhase
+{
+    Backup,
+    Copy,
+    Prune,
 }
 
 /// <summary>
@@ -25,7 +38,13 @@ internal sealed record Request(
     IReadOnlyList<string>? InstanceIds = null,
     DateTimeOffset? ScheduledTime = null,
     ImageStateChange? ImageEvent = null,
-    string? IdempotencyToken = null);
+    string? IdempotencyToken = null,
+    IReadOnlyList<BatchRecord>? Batch = null,
+    NightPhase? Phase = null,
+    int FailuresSoFar = 0);
+
+/// <summary>One SQS record of a batch: its event, or why it could not be read (then it is reported as failed).</summary>
+internal sealed record BatchRecord(string MessageId, ImageStateChange? Event, string? Problem);
 
 /// <summary>The detail of an <c>EC2 AMI State Change</c> event.</summary>
 internal sealed record ImageStateChange(string ImageId, string State, string? Region, string? ErrorMessage);

@@ -13,6 +13,9 @@ internal static partial class RequestParser
 {
     /// <summary>Lambda's own limit for asynchronous payloads; anything larger is not from a trusted source.</summary>
     public const int MaxPayloadBytes = 256 * 1024;
+
+    /// <summary>An SQS batch arrives as a synchronous invocation, whose payload Lambda limits to 6 MB.</summary>
+    public const int MaxBatchPayloadBytes = 6 * 1024 * 1024;
     public const int MaxInstanceIds = 1000;
     private const int MaxDepth = 16;
 
@@ -20,13 +23,13 @@ internal static partial class RequestParser
         "accepted: an EventBridge 'Scheduled Event', an 'EC2 AMI State Change' event, or " +
         "{\"action\":\"run|backup|copy|prune|report|preflight\",\"instanceIds\":[\"i-...\"],\"dryRun\":true|false,\"scheduledTime\":\"2026-11-26T03:00:00Z\",\"idempotencyToken\":\"...\"}";
 
-    private static readonly string[] ActionFields = ["action", "instanceIds", "dryRun", "scheduledTime", "idempotencyToken"];
+    private static readonly string[] ActionFields = ["action", "instanceIds", "dryRun", "scheduledTime", "idempotencyToken", "phase", "failuresSoFar"];
 
     public static Request Parse(ReadOnlySpan<byte> payload)
     {
-        if (payload.Length > MaxPayloadBytes)
+        if (payload.Length > MaxBatchPayloadBytes || (payload.Length > MaxPayloadBytes && !LooksLikeBatch(payload)))
         {
-            throw new InvalidRequestException("PayloadTooLarge", $"The payload has {payload.Length} bytes; at most {MaxPayloadBytes} are accepted.");
+            throw new InvalidRequestException("PayloadTooLarge", $"The payload has {payload.Length} bytes; at most {MaxPayloadBytes} are accepted ({MaxBatchPayloadBytes} for an SQS batch).");
         }
 
         if (IsBlank(payload))
@@ -53,6 +56,16 @@ internal static partial class RequestParser
                 throw new InvalidRequestException("InvalidPayload", $"The payload is a JSON {Describe(root.ValueKind)}, not an object; {Accepted}.");
             }
 
+            if (root.TryGetProperty("Records", out var records))
+            {
+                return ParseBatch(root, records);
+            }
+
+            if (payload.Length > MaxPayloadBytes)
+            {
+                throw new InvalidRequestException("PayloadTooLarge", $"The payload has {payload.Length} bytes; at most {MaxPayloadBytes} are accepted ({MaxBatchPayloadBytes} for an SQS batch).");
+            }
+
             if (root.TryGetProperty("source", out var source))
             {
                 return ParseEventBridge(root, source);
@@ -67,7 +80,7 @@ internal static partial class RequestParser
         }
     }
 
-    private static Request ParseEventBridge(JsonElement root, JsonElement source)
+    internal static Request ParseEventBridge(JsonElement root, JsonElement source)
     {
         if (root.TryGetProperty("action", out _))
         {
@@ -193,7 +206,44 @@ internal static partial class RequestParser
             }
         }
 
-        return new Request(kind, dryRun, instanceIds, scheduled, IdempotencyToken: token);
+        var (phase, failuresSoFar) = ParsePhase(root, kind, scheduled, dryRun, instanceIds);
+        return new Request(kind, dryRun, instanceIds, scheduled, IdempotencyToken: token, Phase: phase, FailuresSoFar: failuresSoFar);
+    }
+
+    /// <summary>
+    /// 'phase' is the Step Functions loop's: a scheduled run split into invocations. It names the whole fleet's night,
+    /// so it comes only with 'scheduledTime', and never scoped or as a dry run.
+    /// </summary>
+    private static (NightPhase? Phase, int FailuresSoFar) ParsePhase(JsonElement root, RequestKind kind, DateTimeOffset? scheduled, bool dryRun, IReadOnlyList<string>? instanceIds)
+    {
+        var hasFailures = root.TryGetProperty("failuresSoFar", out var failures);
+        if (!root.TryGetProperty("phase", out var phaseElement))
+        {
+            return hasFailures
+                ? throw new InvalidRequestException("InvalidField", "'failuresSoFar' is accepted only with 'phase' (the night loop carries it from one invocation to the next).")
+                : (null, 0);
+        }
+
+        if (kind != RequestKind.Run || scheduled is null || dryRun || instanceIds is not null)
+        {
+            throw new InvalidRequestException("InvalidField", "'phase' is accepted only with action 'run' and 'scheduledTime', without 'dryRun' or 'instanceIds': it is the night loop's step through a scheduled run.");
+        }
+
+        var phase = (phaseElement.ValueKind == JsonValueKind.String ? phaseElement.GetString() : null) switch
+        {
+            "backup" => NightPhase.Backup,
+            "copy" => NightPhase.Copy,
+            "prune" => NightPhase.Prune,
+            _ => throw new InvalidRequestException("InvalidField", $"'phase' must be \"backup\", \"copy\" or \"prune\", not {phaseElement.GetRawText()}."),
+        };
+
+        var count = 0;
+        if (hasFailures && (failures.ValueKind != JsonValueKind.Number || !failures.TryGetInt32(out count) || count < 0))
+        {
+            throw new InvalidRequestException("InvalidField", $"'failuresSoFar' must be a whole number of 0 or more, not {failures.GetRawText()}.");
+        }
+
+        return (phase, count);
     }
 
     private static bool ParseDryRun(JsonElement root) =>

@@ -33,7 +33,9 @@ internal static class CopyStep
         // The destination Region allows 300 copies in progress, whoever started them; the pass keeps well under that
         // and leaves the rest to the AMI-available events and the next pass.
         var inFlight = dr.Images.Count(i => i.IsManaged && i.IsPending);
-        var slots = Math.Max(0, settings.MaxCopiesInFlight - inFlight);
+        // Up to COPY_WRITERS invocations (the event queue's pollers and the night loop) copy at once, each seeing the
+        // same count: each takes only its share of the free slots, so together they never pass the limit.
+        var slots = Math.Max(0, (settings.MaxCopiesInFlight - inFlight) / settings.CopyWriters);
         var instances = inventory.Instances.ToDictionary(i => i.InstanceId, StringComparer.Ordinal);
 
         var owned = Ownership.OwnedBackups(source, settings, inventory.AccountId, isDr: false).ToList();
@@ -74,13 +76,21 @@ internal static class CopyStep
             if (!image.IsAvailable)
             {
                 plan.Skipped.Add(new Skip(image.ImageId, source.Region, image.InstanceId, $"source image is {image.State}; copied once available"));
+                if (image.IsPending)
+                {
+                    plan.CopiesWaiting.Add(image.ImageId);
+                    plan.SourcesPending.Add(image.ImageId);
+                }
+
                 continue;
             }
 
             if (slots == 0)
             {
+                plan.CopiesWaiting.Add(image.ImageId);
                 plan.Skipped.Add(new Skip(image.ImageId, source.Region, image.InstanceId,
-                    $"copy deferred: {inFlight + plan.Copies.Count} copies in flight in {drRegion} (MAX_COPIES_IN_FLIGHT={settings.MaxCopiesInFlight}); the next pass or AMI event copies it"));
+                    $"copy deferred: {inFlight + plan.Copies.Count} copies in flight in {drRegion} (MAX_COPIES_IN_FLIGHT={settings.MaxCopiesInFlight}" +
+                    $"{(settings.CopyWriters > 1 ? $", this invocation's share of it {(settings.MaxCopiesInFlight - inFlight) / settings.CopyWriters} of {settings.CopyWriters} copying at once" : "")}); the next pass or AMI event copies it"));
                 continue;
             }
 

@@ -15,4 +15,6 @@ internal sealed record Plan(
     IReadOnlyList<Failure> Failures,
     string? BudgetExceeded,
     IReadOnlyList<RetireAction> Candidates,
-    IReadOnlyList<AdoptAction> Adoptions);
+    IReadOnlyList<AdoptAction> Adoptions,
+    IReadOnlyList<string>? CopiesWaiting = null,
+    IReadOnlyList<string>? SourcesPending = null);

@@ -19,4 +19,10 @@ internal sealed class PlanBuilder
     public List<Skip> Skipped { get; } = [];
 
     public List<Failure> Failures { get; } = [];
+
+    /// <summary>Source backups whose copy must wait: for the source to become available, or for a copy slot.</summary>
+    public List<string> CopiesWaiting { get; } = [];
+
+    /// <summary>Of those, the ones waiting for their source to become available (the others wait for a slot).</summary>
+    public List<string> SourcesPending { get; } = [];
 }

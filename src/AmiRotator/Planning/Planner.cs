@@ -54,7 +54,7 @@ internal static class Planner
             }
         }
 
-        return new Plan(plan.Backups, plan.Copies, retirements, plan.SnapshotDeletions, plan.Kept, plan.Skipped, plan.Failures, budgetExceeded, plan.Candidates, plan.Adoptions);
+        return new Plan(plan.Backups, plan.Copies, retirements, plan.SnapshotDeletions, plan.Kept, plan.Skipped, plan.Failures, budgetExceeded, plan.Candidates, plan.Adoptions, plan.CopiesWaiting, plan.SourcesPending);
     }
 
     /// <summary>What a pass leaves undone when <paramref name="part"/> could not be read; each step checks it itself.</summary>

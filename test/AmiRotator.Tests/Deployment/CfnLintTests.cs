@@ -5,17 +5,26 @@ using Xunit;
 namespace AmiRotator.Tests.Deployment;
 
 /// <summary>
-/// cfn-lint (with the SAM transform) accepts template.yaml and the StackSet edition generated from it. cfn-lint is a
-/// prerequisite, so its absence fails.
+/// cfn-lint (with the SAM transform) accepts template.yaml, the StackSet edition generated from it, and the DR
+/// Region's companion stack. cfn-lint is a prerequisite, so its absence fails.
 /// </summary>
 public sealed class CfnLintTests
 {
     [Theory]
     [InlineData("template.yaml")]
     [InlineData("stackset")]
+    [InlineData("dr-events.yaml")]
     public async Task CfnLint_WhenRunOnTheTemplate_ReportsNothing(string template)
     {
-        var start = new ProcessStartInfo("cfn-lint", [template == "stackset" ? DeployedStack.StackSetTemplatePath : "template.yaml"])
+        var (exitCode, output) = await RunAsync(template == "stackset" ? DeployedStack.StackSetTemplatePath : template);
+
+        Assert.True(exitCode == 0, $"cfn-lint exited {exitCode}:\n{output}");
+    }
+
+    /// <summary>Runs cfn-lint on one template (a path relative to the repository, or absolute) and returns its exit code and output.</summary>
+    internal static async Task<(int ExitCode, string Output)> RunAsync(string template)
+    {
+        var start = new ProcessStartInfo("cfn-lint", [template])
         {
             WorkingDirectory = RepositoryFiles.Root,
             RedirectStandardOutput = true,
@@ -31,7 +40,7 @@ public sealed class CfnLintTests
         catch (Win32Exception e)
         {
             Assert.Fail($"cfn-lint is not on PATH ({e.Message}); install it with 'pip install cfn-lint'.");
-            return;
+            throw;
         }
 
         using (process)
@@ -49,7 +58,7 @@ public sealed class CfnLintTests
                 Assert.Fail("cfn-lint did not finish within 3 minutes.");
             }
 
-            Assert.True(process.ExitCode == 0, $"cfn-lint exited {process.ExitCode}:\n{await stdout}\n{await stderr}");
+            return (process.ExitCode, $"{await stdout}\n{await stderr}");
         }
     }
 }

@@ -25,9 +25,9 @@ internal sealed class DeployedStack
         return (path, YamlAsJson(path));
     });
 
-    private DeployedStack(JsonObject template, IReadOnlyDictionary<string, string> parameters, string stackName = "ami-rotator")
+    private DeployedStack(JsonObject template, IReadOnlyDictionary<string, string> parameters, string stackName = "ami-rotator", string region = Region)
     {
-        Resolver = new CloudFormationResolver(template, parameters, Region, AccountId, stackName);
+        Resolver = new CloudFormationResolver(template, parameters, region, AccountId, stackName);
     }
 
     public CloudFormationResolver Resolver { get; }
@@ -41,6 +41,9 @@ internal sealed class DeployedStack
     public static JsonObject StackSetTemplate => StackSetOutput.Value.Template;
 
     public static DeployedStack FromSam(IReadOnlyDictionary<string, string> parameters, string stackName = "ami-rotator") => new(SamTemplate, parameters, stackName);
+
+    /// <summary>The SAM template deployed in <paramref name="region"/> (its partition follows from the Region's name).</summary>
+    public static DeployedStack FromSamIn(string region, IReadOnlyDictionary<string, string> parameters) => new(SamTemplate, parameters, region: region);
 
     public static DeployedStack FromStackSet(IReadOnlyDictionary<string, string> parameters)
     {

@@ -14,6 +14,7 @@ public sealed partial class EventFileTests
         "scheduled-event.json", "scheduler-run.json", "ami-available.json", "ami-failed.json",
         "run.json", "run-dry-run.json", "backup.json", "backup-dry-run.json",
         "copy.json", "prune.json", "prune-dry-run.json", "report.json", "preflight.json",
+        "night.json", "sqs-batch.json",
     ];
 
     public static TheoryData<string> EventFiles() =>
@@ -65,17 +66,44 @@ public sealed partial class EventFileTests
     }
 
     [Fact]
-    public void SchedulerRun_WhenRead_MatchesTheScheduleInputWithTheTimeFilledIn()
+    public void Night_WhenRead_MatchesTheScheduleInputOfTheNightLoopWithTheTimeFilledIn()
     {
-        using var document = Read("scheduler-run.json");
-        var scheduleInput = SamTemplate.Current.FunctionEvents
-            .Select(e => (Dictionary<string, object?>)e.Value!)
-            .Where(e => SamTemplate.Text(e, "Type") == "ScheduleV2")
-            .Select(e => SamTemplate.Text(SamTemplate.Map(e, "Properties"), "Input")!)
-            .Single();
+        using var document = Read("night.json");
+        var loop = SamTemplate.Map(SamTemplate.Map(SamTemplate.Current.Resources, "NightLoop"), "Properties");
+        var scheduleInput = SamTemplate.Map(SamTemplate.Map(loop, "Events"), "NightlyPass") is var schedule
+            ? SamTemplate.Text(SamTemplate.Map(schedule, "Properties"), "Input")!
+            : null!;
 
         var expected = scheduleInput.Replace("<aws.scheduler.scheduled-time>", "2026-11-26T03:00:00Z", StringComparison.Ordinal);
         Assert.Equal(JsonSerializer.Serialize(JsonDocument.Parse(expected).RootElement), JsonSerializer.Serialize(document.RootElement));
+    }
+
+    [Fact]
+    public void SchedulerRun_WhenRead_IsTheWholeNightInOneInvocation()
+    {
+        using var document = Read("scheduler-run.json");
+
+        Assert.Equal("""{"action":"run","scheduledTime":"2026-11-26T03:00:00Z"}""", JsonSerializer.Serialize(document.RootElement));
+    }
+
+    [Fact]
+    public void SqsBatch_WhenRead_HasTheRecordShapeLambdaDelivers_WithEventBridgeEventsAsBodies()
+    {
+        using var document = Read("sqs-batch.json");
+        var records = document.RootElement.GetProperty("Records").EnumerateArray().ToList();
+
+        Assert.Equal(2, records.Count);
+        foreach (var record in records)
+        {
+            foreach (var field in new[] { "messageId", "receiptHandle", "body", "attributes", "messageAttributes", "md5OfBody", "eventSource", "eventSourceARN", "awsRegion" })
+            {
+                Assert.True(record.TryGetProperty(field, out _), $"an SQS record lacks {field}");
+            }
+
+            Assert.Equal("aws:sqs", record.GetProperty("eventSource").GetString());
+            using var body = JsonDocument.Parse(record.GetProperty("body").GetString()!);
+            Assert.Equal("EC2 AMI State Change", body.RootElement.GetProperty("detail-type").GetString());
+        }
     }
 
     [Theory]

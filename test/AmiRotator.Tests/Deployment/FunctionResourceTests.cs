@@ -60,63 +60,8 @@ public sealed class FunctionResourceTests
         Assert.Equal("AWS::SQS::Queue", QueueTypeOf(onFailure["Destination"]));
     }
 
-    [Fact]
-    public void Schedule_WhenItFires_InvokesTheFunctionWithTheScheduledTime()
-    {
-        var schedule = SingleEvent("ScheduleV2");
 
-        var input = JsonDocument.Parse(SamTemplate.Text(schedule, "Input")!).RootElement;
-        Assert.Equal("run", input.GetProperty("action").GetString());
-        Assert.Equal("<aws.scheduler.scheduled-time>", input.GetProperty("scheduledTime").GetString());
-    }
 
-    [Fact]
-    public void Schedule_WhenConfigured_TakesExpressionAndTimezoneFromParameters()
-    {
-        var schedule = SingleEvent("ScheduleV2");
-
-        Assert.True(SamTemplate.References(schedule["ScheduleExpression"], "ScheduleExpression"));
-        Assert.True(SamTemplate.References(schedule["ScheduleExpressionTimezone"], "ScheduleTimezone"));
-        Assert.Equal("true", SamTemplate.Text(schedule, "OmitName"));
-    }
-
-    [Fact]
-    public void Schedule_WhenDeliveryFails_RetriesThenDeadLettersToAQueue()
-    {
-        var schedule = SingleEvent("ScheduleV2");
-
-        var window = SamTemplate.Map(schedule, "FlexibleTimeWindow");
-        Assert.Equal("FLEXIBLE", SamTemplate.Text(window, "Mode"));
-        Assert.NotNull(SamTemplate.Text(window, "MaximumWindowInMinutes"));
-        var retry = SamTemplate.Map(schedule, "RetryPolicy");
-        Assert.NotNull(SamTemplate.Text(retry, "MaximumRetryAttempts"));
-        Assert.NotNull(SamTemplate.Text(retry, "MaximumEventAgeInSeconds"));
-        Assert.Equal("AWS::SQS::Queue", QueueTypeOf(SamTemplate.Map(schedule, "DeadLetterConfig")["Arn"]));
-    }
-
-    [Fact]
-    public void AmiStateChangeRule_WhenAnImageBecomesAvailableOrFails_InvokesTheFunction()
-    {
-        var rule = SingleEvent("EventBridgeRule");
-        var pattern = SamTemplate.Map(rule, "Pattern");
-
-        Assert.Equal(["aws.ec2"], SamTemplate.List(pattern, "source"));
-        Assert.Equal(["EC2 AMI State Change"], SamTemplate.List(pattern, "detail-type"));
-        Assert.Equal(["available", "failed"], SamTemplate.List(SamTemplate.Map(pattern, "detail"), "State").Cast<string>().Order(StringComparer.Ordinal));
-    }
-
-    [Fact]
-    public void AmiStateChangeRule_WhenDeliveryFails_DeadLettersToAQueueThatAllowsOnlyThisRule()
-    {
-        var eventName = Template.FunctionEvents.Single(e => EventType(e.Value) == "EventBridgeRule").Key;
-        var rule = SingleEvent("EventBridgeRule");
-        var queue = SamTemplate.Map(rule, "DeadLetterConfig")["Arn"];
-
-        Assert.Equal("AWS::SQS::Queue", QueueTypeOf(queue));
-        var policy = Template.ResourcesOfType("AWS::SQS::QueuePolicy").Single();
-        // SAM names the generated rule <FunctionId><EventName>.
-        Assert.True(ContainsGetAtt(policy.Value, SamTemplate.FunctionId + eventName), "The queue policy does not name the AMI state change rule.");
-    }
 
     [Fact]
     public void Alarms_WhenTheFunctionErrs_AlarmOnLambdaErrors()
@@ -175,28 +120,10 @@ public sealed class FunctionResourceTests
     [InlineData("ScheduleArn")]
     [InlineData("ErrorsAlarmName")]
     [InlineData("FailuresAlarmName")]
+    [InlineData("NightLoopArn")]
+    [InlineData("AmiEventQueueUrl")]
     public void Outputs_WhenDeployed_IncludeWhatOperatorsNeed(string output) =>
         Assert.True(Template.Outputs.ContainsKey(output), $"Output {output} is missing.");
-
-    [Fact]
-    public void Outputs_WhenNamingTheSchedule_PointAtTheGeneratedScheduleResource()
-    {
-        var eventName = Template.FunctionEvents.Single(e => EventType(e.Value) == "ScheduleV2").Key;
-        var scheduleId = SamTemplate.FunctionId + eventName;
-
-        Assert.True(SamTemplate.References(SamTemplate.Map(Template.Outputs, "ScheduleName")["Value"], scheduleId));
-        Assert.True(ContainsGetAtt(SamTemplate.Map(Template.Outputs, "ScheduleArn")["Value"], scheduleId));
-    }
-
-    private static Dictionary<string, object?> SingleEvent(string type)
-    {
-        var matches = Template.FunctionEvents.Where(e => EventType(e.Value) == type).ToList();
-        Assert.Single(matches);
-        return SamTemplate.Map((Dictionary<string, object?>)matches[0].Value!, "Properties");
-    }
-
-    private static string? EventType(object? eventBody) =>
-        SamTemplate.Text((Dictionary<string, object?>)eventBody!, "Type");
 
     private static Dictionary<string, object?> AlarmOn(string ns, string metric)
     {
@@ -220,18 +147,6 @@ public sealed class FunctionResourceTests
         Assert.InRange(period * periods, 3600 * 12, 86400);
     }
 
-    private static string? QueueTypeOf(object? arn)
-    {
-        var getAtt = Assert.IsType<List<object?>>(Assert.IsType<Dictionary<string, object?>>(arn)["Fn::GetAtt"]);
-        Assert.Equal("Arn", getAtt[1]);
-        return SamTemplate.Text(SamTemplate.Map(Template.Resources, (string)getAtt[0]!), "Type");
-    }
+    private static string? QueueTypeOf(object? arn) => Template.TypeOfArn(arn);
 
-    private static bool ContainsGetAtt(object? node, string resourceId) => node switch
-    {
-        Dictionary<string, object?> map => map.Any(e =>
-            (e.Key == "Fn::GetAtt" && e.Value is List<object?> args && args[0] as string == resourceId) || ContainsGetAtt(e.Value, resourceId)),
-        List<object?> list => list.Any(item => ContainsGetAtt(item, resourceId)),
-        _ => false,
-    };
 }

@@ -32,6 +32,23 @@ internal sealed class SamTemplate
     public IEnumerable<KeyValuePair<string, object?>> ResourcesOfType(string type) =>
         Resources.Where(r => r.Value is Dictionary<string, object?> body && Text(body, "Type") == type);
 
+    /// <summary>The type of the resource an <c>!GetAtt X.Arn</c> names.</summary>
+    public string? TypeOfArn(object? arn)
+    {
+        var getAtt = Xunit.Assert.IsType<List<object?>>(Xunit.Assert.IsType<Dictionary<string, object?>>(arn)["Fn::GetAtt"]);
+        Xunit.Assert.Equal("Arn", getAtt[1]);
+        return Text(Map(Resources, (string)getAtt[0]!), "Type");
+    }
+
+    /// <summary>Whether <paramref name="node"/> holds an <c>!GetAtt</c> of <paramref name="resourceId"/> anywhere.</summary>
+    public static bool ContainsGetAtt(object? node, string resourceId) => node switch
+    {
+        Dictionary<string, object?> map => map.Any(e =>
+            (e.Key == "Fn::GetAtt" && e.Value is List<object?> args && args[0] as string == resourceId) || ContainsGetAtt(e.Value, resourceId)),
+        List<object?> list => list.Any(item => ContainsGetAtt(item, resourceId)),
+        _ => false,
+    };
+
     public static Dictionary<string, object?> Map(Dictionary<string, object?> parent, string key) =>
         parent.TryGetValue(key, out var value) && value is Dictionary<string, object?> map
             ? map

@@ -51,6 +51,9 @@ public sealed class StackSetTemplateTests
 
         var arns = role["Properties"]!["ManagedPolicyArns"]!.AsArray();
 
-        Assert.All(arns, a => Assert.Equal("arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", (string)a!["Fn::Sub"]!));
+        // SAM attaches the basic execution role, and for the SQS event source the queue execution role.
+        Assert.Equal(
+            ["arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"],
+            arns.Select(a => (string)a!["Fn::Sub"]!).Order(StringComparer.Ordinal));
     }
 }

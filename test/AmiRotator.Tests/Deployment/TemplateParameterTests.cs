@@ -88,8 +88,9 @@ public sealed class TemplateParameterTests
     [Fact]
     public void EnvironmentVariables_WhenListed_EachComeFromASettingParameter()
     {
+        // COPY_WRITERS is no setting: it follows from the template itself (NightLoopAndEventsTests checks it).
         Assert.Equal(
-            SettingParameters.Values.Order(StringComparer.Ordinal),
+            SettingParameters.Values.Append("COPY_WRITERS").Order(StringComparer.Ordinal),
             Template.EnvironmentVariables.Keys.Order(StringComparer.Ordinal));
     }
 
@@ -163,7 +164,7 @@ public sealed class TemplateParameterTests
         Assert.Equal(accepted, Allows(name, value));
 
     [Theory]
-    [InlineData("MaxCopiesInFlight", 1, 300)]
+    [InlineData("MaxCopiesInFlight", 3, 300)]
     [InlineData("RpoHours", 1, 24 * 366)]
     [InlineData("MaxRetirePerRun", 1, 100_000)]
     public void NumericParameter_WhenGivenIntegers_AcceptsExactlyTheFunctionsRange(string name, int min, int max)

@@ -1,3 +1,4 @@
+using AmiRotator.Ec2;
 using AmiRotator.Inventory;
 
 namespace AmiRotator.Tests.Fakes;
@@ -61,6 +62,35 @@ internal sealed partial class FakeEc2
                 .OrderBy(i => i.ImageId, StringComparer.Ordinal)
                 .Select(i => new Ec2Image(i.ImageId, region, i.Name, i.State, i.OwnerId, i.CreationDate, Copy(i.Tags), [.. i.SnapshotIds], i.DeregistrationProtection))];
         });
+
+    /// <summary>
+    /// [API_DescribeImages] with Owners=self and filters, ANDed (values of one filter ORed): name with * and ?
+    /// wildcards, tag:key, state, image-id. EC2 allows at most 200 filter values in one call.
+    /// </summary>
+    internal IReadOnlyList<Ec2Image> DescribeImagesMatching(string region, ImageQuery query) =>
+        Call(region, Ec2Call.DescribeImages, query.ToString(), () =>
+        {
+            var filters = query.FixedFilters().Concat(query.ChunkedFilter() is { } c ? [c] : []).ToList();
+            if (filters.Sum(f => f.Values.Count) > 200)
+            {
+                throw Error("FilterLimitExceeded", $"The maximum number of filter values specified on a single call is 200 (got {filters.Sum(f => f.Values.Count)})");
+            }
+
+            return (IReadOnlyList<Ec2Image>)[.. images.Values
+                .Where(i => i.Region == region && i.OwnerId == AccountId && !notYetVisible.Contains(i.ImageId))
+                .Where(i => filters.All(f => f.Values.Any(v => Matches(i, f.Name, v))))
+                .OrderBy(i => i.ImageId, StringComparer.Ordinal)
+                .Select(i => new Ec2Image(i.ImageId, region, i.Name, i.State, i.OwnerId, i.CreationDate, Copy(i.Tags), [.. i.SnapshotIds], i.DeregistrationProtection))];
+        });
+
+    private static bool Matches(FakeImage image, string filter, string value) => filter switch
+    {
+        "image-id" => image.ImageId == value,
+        "state" => image.State == value,
+        "name" => System.Text.RegularExpressions.Regex.IsMatch(image.Name, "^" + System.Text.RegularExpressions.Regex.Escape(value).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$"),
+        _ when filter.StartsWith("tag:", StringComparison.Ordinal) => image.Tags.GetValueOrDefault(filter["tag:".Length..]) == value,
+        _ => throw new ArgumentException($"the fake has no DescribeImages filter {filter}"),
+    };
 
     /// <summary>[API_DescribeSnapshots] filtered on owner-id and tag:ami-rotator:managed=true.</summary>
     internal IReadOnlyList<Ec2Snapshot> DescribeSnapshots(string region, string ownerId) =>
@@ -129,12 +159,12 @@ internal sealed partial class FakeEc2
             var now = clock.GetUtcNow();
             var snapshotIds = Enumerable.Range(0, SnapshotsPerImage).Select(_ => NewSnapshot(region, SnapshotStateFor(state), now, snapshotTags)).ToArray();
             var id = NewId("ami-");
-            images[id] = new FakeImage(id, region, name, state, AccountId, now, Copy(imageTags), snapshotIds)
+            Register(new FakeImage(id, region, name, state, AccountId, now, Copy(imageTags), snapshotIds)
             {
                 Description = description,
                 InstanceId = instanceId,
                 NoReboot = noReboot,
-            };
+            });
             return id;
         });
 
@@ -200,7 +230,7 @@ internal sealed partial class FakeEc2
             var now = clock.GetUtcNow();
             var snapshotIds = source.SnapshotIds.Select(_ => NewSnapshot(region, SnapshotStateFor(state), now, snapshotTags)).ToArray();
             var id = NewId("ami-");
-            images[id] = new FakeImage(id, region, name, state, AccountId, now, Copy(imageTags), snapshotIds)
+            Register(new FakeImage(id, region, name, state, AccountId, now, Copy(imageTags), snapshotIds)
             {
                 Description = description,
                 CopiedFromImageId = sourceImageId,
@@ -208,7 +238,7 @@ internal sealed partial class FakeEc2
                 ClientToken = clientToken,
                 Encrypted = encrypted,
                 KmsKeyId = kmsKeyId,
-            };
+            });
             if (clientToken is not null)
             {
                 clientTokens[(region, clientToken)] = (fingerprint, id);
@@ -242,7 +272,7 @@ internal sealed partial class FakeEc2
             }
 
             RequireNotProtected(image);
-            images.Remove(imageId);
+            Unregister(image);
             references.Remove((region, imageId));
             deregisteredImageIds.Add(imageId);
             ToRecycleBin(image);

@@ -61,7 +61,7 @@ internal sealed partial class FakeEc2
                 snapshots[snapshotId] = new FakeSnapshot(snapshotId, region, owner, SnapshotStateFor(state), created, Copy(snapshotTags ?? tags));
             }
 
-            images[id] = new FakeImage(id, region, imageName, state, owner, created, Copy(tags), [.. ids]);
+            Register(new FakeImage(id, region, imageName, state, owner, created, Copy(tags), [.. ids]));
             return id;
         }
     }

@@ -30,6 +30,9 @@ internal sealed partial class FakeEc2
     private readonly Dictionary<string, FakeEc2Region> regions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FakeInstance> instances = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FakeImage> images = new(StringComparer.Ordinal);
+
+    // AMI names are unique per account and Region: an index, so that a fleet of 100,000 images seeds in seconds.
+    private readonly Dictionary<(string Region, string Owner, string Name), string> imageNames = [];
     private readonly Dictionary<string, FakeSnapshot> snapshots = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Region, string ImageId), List<string>> references = [];
     private readonly Dictionary<(string Region, string Token), (string Fingerprint, string ImageId)> clientTokens = [];
@@ -120,6 +123,12 @@ internal sealed partial class FakeEc2
 
     // ---- Helpers (callers hold the lock) ----------------------------------------------------------------------
 
+    /// <summary>[API_DescribeImages] and the other listings: MaxResults at most 1000.</summary>
+    public const int PageSize = 1000;
+
+    private static bool IsListing(string action) =>
+        action is Ec2Call.DescribeImages or Ec2Call.DescribeInstances or Ec2Call.DescribeSnapshots or Ec2Call.ListImagesInRecycleBin;
+
     private T Call<T>(string region, string action, string subject, Func<T> body)
     {
         lock (gate)
@@ -128,7 +137,13 @@ internal sealed partial class FakeEc2
             {
                 RequireAllowed(region, action);
                 var result = body();
-                calls.Add(new Ec2Call(region, action, subject));
+                // Listings page like EC2's (MaxResults 1000, the most they allow): one call per page, as Ec2Region sends them.
+                var pages = result is System.Collections.ICollection { Count: > PageSize } listed && IsListing(action) ? (listed.Count + PageSize - 1) / PageSize : 1;
+                for (var page = 0; page < pages; page++)
+                {
+                    calls.Add(new Ec2Call(region, action, page == 0 ? subject : $"{subject} (page {page + 1})"));
+                }
+
                 return result;
             }
             catch (AmazonEC2Exception e)
@@ -146,7 +161,20 @@ internal sealed partial class FakeEc2
         images.Values.Where(i => i.SnapshotIds.Contains(snapshotId, StringComparer.Ordinal)).Select(i => i.ImageId).Order(StringComparer.Ordinal).FirstOrDefault();
 
     private FakeImage? FindByName(string region, string ownerId, string name) =>
-        images.Values.FirstOrDefault(i => i.Region == region && i.OwnerId == ownerId && i.Name == name);
+        imageNames.TryGetValue((region, ownerId, name), out var id) && images.TryGetValue(id, out var image) && image.Name == name ? image : null;
+
+    /// <summary>Every new image goes in through here, so the name index always holds exactly the registered images.</summary>
+    private void Register(FakeImage image)
+    {
+        images[image.ImageId] = image;
+        imageNames[(image.Region, image.OwnerId, image.Name)] = image.ImageId;
+    }
+
+    private void Unregister(FakeImage image)
+    {
+        images.Remove(image.ImageId);
+        imageNames.Remove((image.Region, image.OwnerId, image.Name));
+    }
 
     private void RequireUniqueName(string region, string name)
     {

@@ -39,6 +39,31 @@ internal sealed class FakeEc2Region(FakeEc2 ec2, string region) : IEc2Region
         }
     }
 
+    /// <summary>Like Ec2Region: the image ids or instance ids are sent 200 per call, the other criteria with each.</summary>
+    public async Task<IReadOnlyList<Ec2Image>> FindImagesAsync(ImageQuery query, CancellationToken ct)
+    {
+        var chunked = query.ChunkedFilter();
+        if (chunked is { Values.Count: 0 })
+        {
+            return [];
+        }
+
+        var parts = chunked is null
+            ? [query]
+            : chunked.Value.Values.Distinct(StringComparer.Ordinal).Chunk(200)
+                .Select(chunk => query.ImageIds is not null ? query with { ImageIds = chunk } : query with { InstanceIds = chunk }).ToArray();
+        var result = new Dictionary<string, Ec2Image>(StringComparer.Ordinal);
+        foreach (var part in parts)
+        {
+            foreach (var image in await Send(Ec2Call.DescribeImages, part.ToString(), () => ec2.DescribeImagesMatching(Region, part), ct).ConfigureAwait(false))
+            {
+                result.TryAdd(image.ImageId, image);
+            }
+        }
+
+        return [.. result.Values];
+    }
+
     public async Task<IReadOnlyList<Ec2Snapshot>> ListManagedSnapshotsAsync(string accountId, CancellationToken ct)
     {
         return await Send(Ec2Call.DescribeSnapshots, $"owner-id={accountId}", () => ec2.DescribeSnapshots(Region, accountId), ct).ConfigureAwait(false);

@@ -143,6 +143,24 @@ public sealed class FaultScenarioTests(MotoServer moto, ITestOutputHelper output
         await world.AssertConvergedAsync(NightTag);
     }
 
+    [Fact]
+    public async Task ScheduledEvent_UnderEc2sOwnBuckets_PacesItsBackupsWithoutOneThrottle()
+    {
+        // Pacing exactly at EC2's refill rate is not enough: calls taken from our bucket in order reach EC2 with the
+        // jitter of four in flight, and EC2's bucket [ec2-api-throttling] refuses any that arrive early. 150 backups:
+        // a burst of 50, then 100 at the refill rate, for 20 s, and EC2 must refuse none of them.
+        var world = await FaultWorld.SeedAsync(moto, taggedInstances: 150);
+        await proxy.ConfigureAsync(new { buckets = true });
+
+        var night = await Deliveries.InvokeOnceAsync(NewFunction(), FaultWorld.ScheduledEvent(Night), Timeout);
+
+        var stats = await proxy.StatsAsync();
+        Assert.True(night.Ok, night.ToString());
+        Assert.Equal(150, stats.Of("CreateImage").Forwarded);
+        Assert.Equal(0, stats.Total(c => c.Throttled));
+        Assert.Equal(150, (await world.ManagedImagesAsync(FaultWorld.East)).Count);
+    }
+
     private Function NewFunction() => EmulatedFunction.Create(proxy.Url, FaultWorld.Settings(), log: log);
 
     private List<JsonElement> LogLines()

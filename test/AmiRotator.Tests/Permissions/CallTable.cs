@@ -37,6 +37,7 @@ internal static class CallTable
         nameof(IEc2Region.DeleteSnapshotAsync),
         nameof(IEc2Region.DryRunAsync),
         nameof(IEc2Region.FindImageAsync),
+        nameof(IEc2Region.FindImagesAsync),
         nameof(IEc2Region.FindSnapshotHoldersAsync),
         nameof(IEc2Region.AdoptAsync),
     };
@@ -62,6 +63,7 @@ internal static class CallTable
             yield return Read(nameof(IEc2Region.ListOwnedImagesAsync), region, "ec2:DescribeImages");
             yield return Read(nameof(IEc2Region.ListManagedSnapshotsAsync), region, "ec2:DescribeSnapshots");
             yield return Read(nameof(IEc2Region.FindImageAsync), region, "ec2:DescribeImages");
+            yield return Read(nameof(IEc2Region.FindImagesAsync), region, "ec2:DescribeImages");
             yield return Read(nameof(IEc2Region.FindSnapshotHoldersAsync), region, "ec2:DescribeImages");
             yield return Read(nameof(IEc2Region.FindSnapshotHoldersAsync), region, "ec2:ListImagesInRecycleBin");
             yield return Adoption(world, region);

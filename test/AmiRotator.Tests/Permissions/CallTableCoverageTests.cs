@@ -4,7 +4,6 @@ using Amazon.EC2.Model;
 using AmiRotator.Ec2;
 using AmiRotator.Tests.Emulator;
 using AmiRotator.Tests.Integration;
-using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace AmiRotator.Tests.Permissions;
@@ -41,7 +40,7 @@ public sealed class CallTableCoverageTests(MotoServer moto) : IAsyncLifetime
         await moto.ResetCallsAsync();
 
         // Three hours on, the orphan is past the sweep's grace period.
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(3));
+        var clock = new ShiftedClock(TimeSpan.FromHours(3));
         var function = EmulatedFunction.Create(moto, new Dictionary<string, string> { ["DR_REGION"] = West, ["RETENTION"] = "keep-last=1" }, clock);
         await function.InvokeAsync("""{"action":"preflight"}""");
         var first = await function.InvokeAsync("""{"action":"run","scheduledTime":"2026-11-25T03:00:00Z"}""");
@@ -55,6 +54,12 @@ public sealed class CallTableCoverageTests(MotoServer moto) : IAsyncLifetime
         await function.InvokeAsync("""{"action":"prune"}""");
         await moto.SetImageReferencesSupportedAsync(true);
         await function.InvokeAsync("""{"action":"run","scheduledTime":"2026-11-27T03:00:00Z"}""");
+        foreach (var phase in new[] { "backup", "copy", "prune" })
+        {
+            await function.InvokeAsync($$"""{"action":"run","scheduledTime":"2026-11-28T03:00:00Z","phase":"{{phase}}"}""");
+        }
+
+        await function.InvokeAsync(File.ReadAllText(Path.Combine(Deployment.RepositoryFiles.EventsDirectory, "sqs-batch.json")));
 
         var called = (await moto.CallLogAsync()).Select(c => c.Action).ToHashSet(StringComparer.Ordinal);
         var covered = CallTable.Ec2Actions(Deployments.All());

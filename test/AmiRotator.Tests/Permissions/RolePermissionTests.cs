@@ -186,6 +186,9 @@ public sealed class RolePermissionTests
         var worlds = Deployments.All().ToList();
         var used = worlds.SelectMany(CallTable.For).SelectMany(c => c.Authorizations).Select(a => a.Action)
             .Append("sqs:SendMessage")
+            // [lambda/latest/dg/with-sqs] The event source mapping polls the queue with the function's execution role:
+            // "sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes" (AWSLambdaSQSQueueExecutionRole).
+            .Concat(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"])
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
         var unused = Services.SelectMany(s => Reference.ActionsMatching($"{s}:*")).Where(a => !used.Contains(a)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         Assert.Contains("ec2:ModifyImageAttribute", unused);
