@@ -129,6 +129,11 @@ internal sealed partial class Function(Settings settings, IEc2Region source, IEc
 
     private void EmitMetrics(Summary summary, Ec2CallContext calls, InvocationContext context)
     {
+        foreach (var health in summary.DryRun ? [] : summary.Health ?? [])
+        {
+            log.Line(Metrics.RecoveryEmf(clock.GetUtcNow(), context.FunctionName ?? "unknown", health));
+        }
+
         if (summary.Action is "report" or "preflight")
         {
             return;

@@ -31,7 +31,12 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
             InstanceIds: onDemand ? request.InstanceIds : null);
 
         var inventory = await InventoryReader.ReadAsync(settings, source, dr, accountId, needs, log, ct).ConfigureAwait(false);
-        return await PlanAndExecuteAsync(inventory, scope, ActionName(request), request.DryRun, timeLeft, ct).ConfigureAwait(false);
+        var result = await PlanAndExecuteAsync(inventory, scope, ActionName(request), request.DryRun, timeLeft, ct).ConfigureAwait(false);
+
+        // A whole pass read every protected instance and both Regions' backups: their recovery health comes with it.
+        return scope is { Backup: true, Copy: true, Prune: true, InstanceIds: null }
+            ? result with { Summary = result.Summary with { Health = RecoveryReport.Health(settings, inventory, now) } }
+            : result;
     }
 
     /// <summary>
@@ -106,7 +111,8 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
         log.Info("recovery report", ("recoveryPoints", points.Count), ("stale", stale));
         // A Region that could not be read shows its recovery points as missing; the failure says why.
         var failures = ReadFailures(inventory, "the recovery points there are shown as missing");
-        return new Summary("report", false, settings.Region, settings.DrRegion, null, [], [], [], [], [], [], failures, RecoveryPoints: points, Message: message);
+        return new Summary("report", false, settings.Region, settings.DrRegion, null, [], [], [], [], [], [], failures, RecoveryPoints: points, Message: message,
+            Health: request.InstanceIds is null ? RecoveryReport.Health(settings, inventory, now) : null);
     }
 
     /// <summary>One failure per listing that could not be read, saying what waits for it.</summary>

@@ -23,7 +23,31 @@ internal static class Metrics
     /// <summary>EC2 calls retried for any reason: throttling, 5xx, or an answer that never came.</summary>
     public const string RetriedCalls = "RetriedCalls";
 
-    public static byte[] Emf(DateTimeOffset timestamp, string functionName, IReadOnlyList<(string Name, double Value)> values)
+    /// <summary>The worst age, in hours, among protected instances of their newest available backup (per Region).</summary>
+    public const string OldestRecoveryPointHours = "OldestRecoveryPointHours";
+
+    /// <summary>Protected instances whose newest available backup is older than RPO_HOURS, or missing (per Region).</summary>
+    public const string StaleRecoveryPoints = "StaleRecoveryPoints";
+
+    /// <summary>Restore drills whose instance reached running with its status checks passed, and those that didn't.</summary>
+    public const string DrillsPassed = "DrillsPassed";
+
+    public const string DrillsFailed = "DrillsFailed";
+
+    /// <summary>A passed drill's time from RunInstances to running with status checks passed (the restore's RTO).</summary>
+    public const string DrillRtoSeconds = "DrillRtoSeconds";
+
+    public static byte[] Emf(DateTimeOffset timestamp, string functionName, IReadOnlyList<(string Name, double Value)> values) =>
+        Emf(timestamp, functionName, null, [.. values.Select(v => (v.Name, v.Value, "Count"))]);
+
+    /// <summary>
+    /// Recovery health of one Region, with the dimensions FunctionName and Region [AmazonCloudWatch/latest/monitoring/
+    /// CloudWatch_Embedded_Metric_Format_Specification]. Hours have no CloudWatch unit, so the age is "None".
+    /// </summary>
+    public static byte[] RecoveryEmf(DateTimeOffset timestamp, string functionName, RecoveryHealth health) =>
+        Emf(timestamp, functionName, health.Region, [(OldestRecoveryPointHours, health.OldestHours, "None"), (StaleRecoveryPoints, health.Stale, "Count")]);
+
+    private static byte[] Emf(DateTimeOffset timestamp, string functionName, string? region, IReadOnlyList<(string Name, double Value, string Unit)> values)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -37,14 +61,19 @@ internal static class Metrics
             json.WriteStartArray("Dimensions");
             json.WriteStartArray();
             json.WriteStringValue("FunctionName");
+            if (region is not null)
+            {
+                json.WriteStringValue("Region");
+            }
+
             json.WriteEndArray();
             json.WriteEndArray();
             json.WriteStartArray("Metrics");
-            foreach (var (name, _) in values)
+            foreach (var (name, _, unit) in values)
             {
                 json.WriteStartObject();
                 json.WriteString("Name", name);
-                json.WriteString("Unit", "Count");
+                json.WriteString("Unit", unit);
                 json.WriteEndObject();
             }
 
@@ -53,7 +82,12 @@ internal static class Metrics
             json.WriteEndArray();
             json.WriteEndObject();
             json.WriteString("FunctionName", functionName);
-            foreach (var (name, value) in values)
+            if (region is not null)
+            {
+                json.WriteString("Region", region);
+            }
+
+            foreach (var (name, value, _) in values)
             {
                 json.WriteNumber(name, value);
             }

@@ -46,4 +46,35 @@ internal static class RecoveryReport
 
         return result;
     }
+
+    /// <summary>
+    /// Each Region's recovery health, for the OldestRecoveryPointHours and StaleRecoveryPoints metrics: the worst age
+    /// among the protected instances' newest available backups, and how many are stale or missing. An instance with
+    /// no available backup at all is unprotected: it counts as stale, and as old as the RPO allows plus one hour at
+    /// least, so the age alarm sees it too. A Region that could not be read has no health (no data, not "healthy").
+    /// </summary>
+    public static IReadOnlyList<RecoveryHealth> Health(Settings settings, Inventory.Inventory inventory, DateTimeOffset now)
+    {
+        var points = Build(settings, inventory, null, now);
+        var regions = new List<(string Region, bool Unread)> { (inventory.Source.Region, inventory.Missing(Inventory.InventoryPart.SourceImages)) };
+        if (inventory.Dr is { } dr)
+        {
+            regions.Add((dr.Region, inventory.Missing(Inventory.InventoryPart.DrImages)));
+        }
+
+        if (inventory.Missing(Inventory.InventoryPart.Instances))
+        {
+            return [];
+        }
+
+        return [.. regions.Where(r => !r.Unread).Select(r =>
+        {
+            var here = points.Where(p => p.Region == r.Region).ToList();
+            var oldest = here.Count == 0 ? 0 : here.Max(p => p.AgeHours ?? Math.Max(settings.RpoHours + 1, 0));
+            return new RecoveryHealth(r.Region, here.Count, oldest, here.Count(p => p.Stale));
+        })];
+    }
 }
+
+/// <summary>One Region's recovery health: protected instances, the oldest newest-backup age, and how many are stale.</summary>
+internal sealed record RecoveryHealth(string Region, int Protected, double OldestHours, int Stale);

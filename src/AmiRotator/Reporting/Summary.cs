@@ -51,7 +51,8 @@ internal sealed record Summary(
     int? KeptTotal = null,
     IReadOnlyList<PermissionEntry>? Permissions = null,
     IReadOnlyList<ImageEntry>? Adopted = null,
-    int? Unfinished = null)
+    int? Unfinished = null,
+    [property: System.Text.Json.Serialization.JsonIgnore] IReadOnlyList<RecoveryHealth>? Health = null)
 {
     /// <summary>
     /// At most this many keep decisions go into the response: a large fleet keeps tens of thousands of images,
