@@ -32,6 +32,9 @@ Patches (each cites its AWS page where it is installed):
    14  eventual consistency (knob consistencyLag N): new images, and state changes made through
        /_amirotator/images/{id}/state, reach DescribeImages only after N further DescribeImages calls in their
        Region; new CreateImage/CopyImage snapshots likewise in DescribeSnapshots
+   15  Enable/DisableImageDeprecation (moto: HTTP 500); Image.DeprecationTime (YYYY-MM-DDTHH:MM:00.000Z, seconds
+       rounded to the nearest minute); a DeprecateAt in the past or over 10 years ahead (public AMIs: 2 years after
+       creation) -> InvalidParameterValue (a guess); an AMI the caller sees but doesn't own -> AuthFailure (a guess)
     0  (supporting) DescribeImages lists every EBS mapping, each with its snapshot's Encrypted/KmsKeyId
     8  (supporting) RegisterImage honours every BlockDeviceMappings[].Ebs.SnapshotId; the root is the mapping
        named RootDeviceName, else the first (CreateImage/CopyImage keep one root snapshot)
@@ -50,15 +53,20 @@ a state from which you can launch an instance or modify attributes." matches its
 An AMI in the Recycle Bin (patch 12) is deregistered in exactly this way until it is restored.
 
 Known gaps: CopyImage copies only the source's root snapshot (moto); DescribeImages ignores MaxResults, and
-ignores filters other than state and block-device-mapping.snapshot-id when ImageIds are given (moto).
+ignores filters other than state and block-device-mapping.snapshot-id when ImageIds are given (moto); no
+deprecation-time filter or IncludeDeprecated, and public AMIs get no default deprecation date (patch 15).
 
 Modules: state (our state and the knobs), mappings (patch 0), images (patches 1, 2, 8, 10, 11),
 copy_image (3), snapshots (4, 5), references (6), middleware (7, 9, the endpoints below),
-recycle_bin (12), protection (13), consistency (14), patches (install_patches, reset), server (main).
+recycle_bin (12), protection (13), consistency (14), deprecation (15),
+patches (install_patches, reset), server (main).
 
 Usage:
     python3 test/moto/amirotator_moto.py --host 127.0.0.1 --port 5000
     python3 test/moto/amirotator_moto.py --port 0 --port-file /tmp/p   # free port
+
+Accounts: moto's default account is 123456789012; a request with the header ``x-moto-account-id: <12 digits>``
+acts as that account (moto's own feature; patch 15 lets an account see AMIs shared with it).
 
 Once it is listening it prints one line ``AMIROTATOR_MOTO_URL=http://HOST:PORT``
 to stdout (and writes the port to --port-file when given).

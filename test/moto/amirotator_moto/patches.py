@@ -13,6 +13,7 @@ from moto.moto_api._internal.models import MotoAPIBackend
 
 from .consistency import _describe_snapshots
 from .copy_image import _copy_image
+from .deprecation import _deprecation_time, _disable_image_deprecation, _enable_image_deprecation
 from .images import _create_image, _describe_images, _register_image
 from .mappings import _block_device_mappings
 from .protection import (
@@ -58,5 +59,8 @@ def install_patches() -> None:
     Ami.deregistration_protection = property(_deregistration_protection)  # type: ignore[attr-defined]
     EC2Response.enable_image_deregistration_protection = _enable_image_deregistration_protection  # type: ignore[attr-defined]
     EC2Response.disable_image_deregistration_protection = _disable_image_deregistration_protection  # type: ignore[attr-defined]
+    Ami.deprecation_time = property(_deprecation_time)  # type: ignore[attr-defined]
+    EC2Response.enable_image_deprecation = _enable_image_deprecation  # type: ignore[attr-defined]
+    EC2Response.disable_image_deprecation = _disable_image_deprecation  # type: ignore[attr-defined]
     MotoAPIBackend.reset = _moto_reset  # type: ignore[method-assign]
     _PATCHED = True
