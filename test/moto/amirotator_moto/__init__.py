@@ -35,6 +35,11 @@ Patches (each cites its AWS page where it is installed):
    15  Enable/DisableImageDeprecation (moto: HTTP 500); Image.DeprecationTime (YYYY-MM-DDTHH:MM:00.000Z, seconds
        rounded to the nearest minute); a DeprecateAt in the past or over 10 years ahead (public AMIs: 2 years after
        creation) -> InvalidParameterValue (a guess); an AMI the caller sees but doesn't own -> AuthFailure (a guess)
+   16  snapshot lock: LockSnapshot, DescribeLockedSnapshots, UnlockSnapshot (moto: HTTP 500); lock states
+       governance / compliance-cooloff / compliance / expired from this server's clock; a lock set while the
+       snapshot is pending starts its duration when the snapshot completes and is canceled if it fails;
+       DeleteSnapshot of a locked snapshot, UnlockSnapshot in compliance -> OperationNotPermitted (guesses);
+       DeregisterImage DeleteAssociatedSnapshots keeps a locked snapshot, ReturnCode "client-error" (a guess)
     0  (supporting) DescribeImages lists every EBS mapping, each with its snapshot's Encrypted/KmsKeyId
     8  (supporting) RegisterImage honours every BlockDeviceMappings[].Ebs.SnapshotId; the root is the mapping
        named RootDeviceName, else the first (CreateImage/CopyImage keep one root snapshot)
@@ -54,11 +59,12 @@ An AMI in the Recycle Bin (patch 12) is deregistered in exactly this way until i
 
 Known gaps: CopyImage copies only the source's root snapshot (moto); DescribeImages ignores MaxResults, and
 ignores filters other than state and block-device-mapping.snapshot-id when ImageIds are given (moto); no
-deprecation-time filter or IncludeDeprecated, and public AMIs get no default deprecation date (patch 15).
+deprecation-time filter or IncludeDeprecated, and public AMIs get no default deprecation date (patch 15); lock
+times are whole seconds in responses (moto's timestamp serializer).
 
 Modules: state (our state and the knobs), mappings (patch 0), images (patches 1, 2, 8, 10, 11),
 copy_image (3), snapshots (4, 5), references (6), middleware (7, 9, the endpoints below),
-recycle_bin (12), protection (13), consistency (14), deprecation (15),
+recycle_bin (12), protection (13), consistency (14), deprecation (15), snapshot_lock (16),
 patches (install_patches, reset), server (main).
 
 Usage:
