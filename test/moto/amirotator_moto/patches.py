@@ -9,12 +9,14 @@ from moto.ec2.models.elastic_block_store import EBSBackend, Snapshot
 from moto.ec2.responses import EC2Response
 from moto.ec2.responses.amis import AmisResponse
 from moto.ec2.responses.elastic_block_store import ElasticBlockStore
+from moto.ec2.responses.instances import InstanceResponse
 from moto.moto_api._internal.models import MotoAPIBackend
 
 from .consistency import _describe_snapshots
 from .copy_image import _copy_image
 from .deprecation import _deprecation_time, _disable_image_deprecation, _enable_image_deprecation
 from .images import _create_image, _describe_images, _register_image
+from .launch import _run_instances
 from .mappings import _block_device_mappings
 from .protection import (
     _deregistration_protection,
@@ -73,5 +75,6 @@ def install_patches() -> None:
     EC2Response.lock_snapshot = _lock_snapshot  # type: ignore[attr-defined]
     EC2Response.unlock_snapshot = _unlock_snapshot  # type: ignore[attr-defined]
     EC2Response.describe_locked_snapshots = _describe_locked_snapshots  # type: ignore[attr-defined]
+    InstanceResponse.run_instances = _run_instances  # type: ignore[method-assign]
     MotoAPIBackend.reset = _moto_reset  # type: ignore[method-assign]
     _PATCHED = True
