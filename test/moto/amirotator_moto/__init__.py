@@ -32,6 +32,19 @@ Patches (each cites its AWS page where it is installed):
    14  eventual consistency (knob consistencyLag N): new images, and state changes made through
        /_amirotator/images/{id}/state, reach DescribeImages only after N further DescribeImages calls in their
        Region; new CreateImage/CopyImage snapshots likewise in DescribeSnapshots
+   15  Enable/DisableImageDeprecation (moto: HTTP 500); Image.DeprecationTime (YYYY-MM-DDTHH:MM:00.000Z, seconds
+       rounded to the nearest minute); a DeprecateAt in the past or over 10 years ahead (public AMIs: 2 years after
+       creation) -> InvalidParameterValue (a guess); an AMI the caller sees but doesn't own -> AuthFailure (a guess)
+   16  snapshot lock: LockSnapshot, DescribeLockedSnapshots, UnlockSnapshot (moto: HTTP 500); lock states
+       governance / compliance-cooloff / compliance / expired from this server's clock; a lock set while the
+       snapshot is pending starts its duration when the snapshot completes and is canceled if it fails;
+       DeleteSnapshot of a locked snapshot, UnlockSnapshot in compliance -> OperationNotPermitted (guesses);
+       DeregisterImage DeleteAssociatedSnapshots keeps a locked snapshot, ReturnCode "client-error" (a guess)
+   17  RunInstances only from an image registered in the Region (or shared with the account) that is available:
+       else InvalidAMIID.NotFound / .Unavailable / .Malformed (moto launches from any id); with NetworkInterfaces
+       the instance reports its primary interface's security groups (moto: none); verified unpatched: SubnetId,
+       SecurityGroupIds, instance TagSpecifications, no public IP, DescribeInstanceStatus (IncludeAllInstances)
+       "ok" while running, TerminateInstances
     0  (supporting) DescribeImages lists every EBS mapping, each with its snapshot's Encrypted/KmsKeyId
     8  (supporting) RegisterImage honours every BlockDeviceMappings[].Ebs.SnapshotId; the root is the mapping
        named RootDeviceName, else the first (CreateImage/CopyImage keep one root snapshot)
@@ -50,15 +63,22 @@ a state from which you can launch an instance or modify attributes." matches its
 An AMI in the Recycle Bin (patch 12) is deregistered in exactly this way until it is restored.
 
 Known gaps: CopyImage copies only the source's root snapshot (moto); DescribeImages ignores MaxResults, and
-ignores filters other than state and block-device-mapping.snapshot-id when ImageIds are given (moto).
+ignores filters other than state and block-device-mapping.snapshot-id when ImageIds are given (moto); no
+deprecation-time filter or IncludeDeprecated, and public AMIs get no default deprecation date (patch 15); a
+running instance's status is "ok" at once, never "initializing" (patch 17); lock times are whole seconds in
+responses (moto's timestamp serializer).
 
 Modules: state (our state and the knobs), mappings (patch 0), images (patches 1, 2, 8, 10, 11),
 copy_image (3), snapshots (4, 5), references (6), middleware (7, 9, the endpoints below),
-recycle_bin (12), protection (13), consistency (14), patches (install_patches, reset), server (main).
+recycle_bin (12), protection (13), consistency (14), deprecation (15), snapshot_lock (16), launch (17),
+patches (install_patches, reset), server (main).
 
 Usage:
     python3 test/moto/amirotator_moto.py --host 127.0.0.1 --port 5000
     python3 test/moto/amirotator_moto.py --port 0 --port-file /tmp/p   # free port
+
+Accounts: moto's default account is 123456789012; a request with the header ``x-moto-account-id: <12 digits>``
+acts as that account (moto's own feature; patches 15 and 17 let an account see AMIs shared with it).
 
 Once it is listening it prints one line ``AMIROTATOR_MOTO_URL=http://HOST:PORT``
 to stdout (and writes the port to --port-file when given).

@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from moto.ec2.models.amis import Ami, AmiBackend
-from moto.ec2.models.elastic_block_store import EBSBackend
+from moto.ec2.models.elastic_block_store import EBSBackend, Snapshot
 from moto.ec2.responses import EC2Response
 from moto.ec2.responses.amis import AmisResponse
 from moto.ec2.responses.elastic_block_store import ElasticBlockStore
+from moto.ec2.responses.instances import InstanceResponse
 from moto.moto_api._internal.models import MotoAPIBackend
 
 from .consistency import _describe_snapshots
 from .copy_image import _copy_image
+from .deprecation import _deprecation_time, _disable_image_deprecation, _enable_image_deprecation
 from .images import _create_image, _describe_images, _register_image
+from .launch import _run_instances
 from .mappings import _block_device_mappings
 from .protection import (
     _deregistration_protection,
@@ -22,6 +25,13 @@ from .protection import (
 )
 from .recycle_bin import _list_images_in_recycle_bin, _restore_image_from_recycle_bin
 from .references import _describe_image_references
+from .snapshot_lock import (
+    _describe_locked_snapshots,
+    _get_status,
+    _lock_snapshot,
+    _set_status,
+    _unlock_snapshot,
+)
 from .snapshots import _delete_snapshot, _deregister_image
 from .state import STATE
 
@@ -58,5 +68,13 @@ def install_patches() -> None:
     Ami.deregistration_protection = property(_deregistration_protection)  # type: ignore[attr-defined]
     EC2Response.enable_image_deregistration_protection = _enable_image_deregistration_protection  # type: ignore[attr-defined]
     EC2Response.disable_image_deregistration_protection = _disable_image_deregistration_protection  # type: ignore[attr-defined]
+    Ami.deprecation_time = property(_deprecation_time)  # type: ignore[attr-defined]
+    EC2Response.enable_image_deprecation = _enable_image_deprecation  # type: ignore[attr-defined]
+    EC2Response.disable_image_deprecation = _disable_image_deprecation  # type: ignore[attr-defined]
+    Snapshot.status = property(_get_status, _set_status)  # type: ignore[assignment]
+    EC2Response.lock_snapshot = _lock_snapshot  # type: ignore[attr-defined]
+    EC2Response.unlock_snapshot = _unlock_snapshot  # type: ignore[attr-defined]
+    EC2Response.describe_locked_snapshots = _describe_locked_snapshots  # type: ignore[attr-defined]
+    InstanceResponse.run_instances = _run_instances  # type: ignore[method-assign]
     MotoAPIBackend.reset = _moto_reset  # type: ignore[method-assign]
     _PATCHED = True

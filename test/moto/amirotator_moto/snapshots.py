@@ -1,4 +1,5 @@
-"""Patch 4 (DeregisterImage with DeleteAssociatedSnapshots) and patch 5 (DeleteSnapshot of an AMI's root snapshot)."""
+"""Patch 4 (DeregisterImage with DeleteAssociatedSnapshots) and patch 5 (DeleteSnapshot of an AMI's root snapshot);
+DeleteSnapshot also refuses a locked snapshot (patch 16)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from moto.ec2.responses.amis import AmisResponse
 from .mappings import _images_using_snapshot, _snapshot_ids
 from .protection import _refuse_if_protected
 from .recycle_bin import _move_to_recycle_bin
+from .snapshot_lock import SnapshotLockedError, refuse_if_locked
 from .state import STATE
 
 
@@ -40,6 +42,8 @@ def _delete_associated_snapshots(backend: Any, snapshot_ids: list[str]) -> list[
                 code = "success"
             except InvalidSnapshotInUse:
                 code = "skipped"
+            except SnapshotLockedError:
+                code = "client-error"  # locked (patch 16): kept, as its own DeleteSnapshot fails
             except InvalidSnapshotIdError:
                 code = "client-error"  # already gone
         results.append({"SnapshotId": sid, "ReturnCode": code})
@@ -76,6 +80,7 @@ def _deregister_image(self: AmisResponse) -> ActionResult:
 # (pending, available, failed, disabled, deprecated); a deregistered AMI, also one
 # in the Recycle Bin (patch 12), is not registered. moto refuses only for the AMI
 # whose CreateImage made the snapshot (from_ami), and for any of its snapshots.
+# Then a locked snapshot (patch 16, lock not expired) is refused: OperationNotPermitted.
 # --------------------------------------------------------------------------
 def _delete_snapshot(self: Any, snapshot_id: str) -> Any:
     with STATE.lock:
@@ -84,4 +89,5 @@ def _delete_snapshot(self: Any, snapshot_id: str) -> Any:
         for ami in list(self.amis.values()):
             if ami.ebs_snapshot.id == snapshot_id:
                 raise InvalidSnapshotInUse(snapshot_id, ami.id)
+        refuse_if_locked(self.snapshots[snapshot_id])  # patch 16
         return self.snapshots.pop(snapshot_id)
