@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AmiRotator.Configuration;
+using AmiRotator.Drills;
 using AmiRotator.Ec2;
 using AmiRotator.Execution;
 using AmiRotator.Inventory;
@@ -41,8 +42,16 @@ internal sealed partial class Function(Settings settings, IEc2Region source, IEc
             ("region", settings.Region), ("drRegion", settings.DrRegion), ("backupTag", settings.BackupTag.ToString()),
             ("retention", settings.Retention.ToString()), ("drRetention", settings.DrRetention.ToString()),
             ("retentionTimeZone", settings.RetentionTimeZone.Id), ("endpoint", Ec2ClientFactory.Endpoint(env)));
-        return new Function(settings, source, dr, clock, log);
+        return new Function(settings, source, dr, clock, log)
+        {
+            Drills = dr is not null && settings.Drill is not null
+                ? new Ec2Drills(Ec2ClientFactory.Create(settings.DrRegion!, env), settings.DrRegion!, new Ec2Calls(settings.DrRegion!, settings.DeadlineSafetyMargin, clock, log))
+                : null,
+        };
     }
+
+    /// <summary>The restore drill's EC2 calls in the DR Region; null when drills are not configured.</summary>
+    internal IDrillEc2? Drills { get; init; }
 
     public async Task<byte[]> HandleAsync(ReadOnlyMemory<byte> payload, InvocationContext context, CancellationToken ct)
     {
@@ -79,6 +88,7 @@ internal sealed partial class Function(Settings settings, IEc2Region source, IEc
             {
                 { Kind: RequestKind.ImageEventBatch } => await OnBatchAsync(request, accountId, TimeLeft, ct).ConfigureAwait(false),
                 { Phase: not null } => await OnNightPhaseAsync(request, accountId, TimeLeft, ct).ConfigureAwait(false),
+                { Kind: RequestKind.Drill } => await OnDrillAsync(request, accountId, context, TimeLeft, ct).ConfigureAwait(false),
                 { Kind: RequestKind.Report } => new Answer(await pass.ReportAsync(request, accountId, ct).ConfigureAwait(false)),
                 { Kind: RequestKind.Preflight } => new Answer(await new PreflightCheck(settings, source, dr, clock, log).RunAsync(accountId, context.RequestId, ct).ConfigureAwait(false)),
                 { Kind: RequestKind.ImageStateChange } => await OnImageStateChangeAsync(request, accountId, TimeLeft, ct).ConfigureAwait(false),
@@ -134,7 +144,7 @@ internal sealed partial class Function(Settings settings, IEc2Region source, IEc
             log.Line(Metrics.RecoveryEmf(clock.GetUtcNow(), context.FunctionName ?? "unknown", health));
         }
 
-        if (summary.Action is "report" or "preflight")
+        if (summary.Action is "report" or "preflight" or "drill")
         {
             return;
         }

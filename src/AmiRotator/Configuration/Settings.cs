@@ -25,7 +25,8 @@ internal sealed partial record Settings(
     int Parallelism,
     string Owner,
     int CopyWriters = 1,
-    int NightHours = 20)
+    int NightHours = 20,
+    DrillSettings? Drill = null)
 {
     /// <summary>How long after its scheduled time the night loop keeps going; what is left then waits for the next night.</summary>
     public TimeSpan NightLength => TimeSpan.FromHours(NightHours);
@@ -118,8 +119,60 @@ internal sealed partial record Settings(
             Owner: ParseOwner(Get("OWNER") ?? Get("AWS_LAMBDA_FUNCTION_NAME") ?? "ami-rotator"),
             CopyWriters: ParseCopyWriters(Get("COPY_WRITERS"), Get("MAX_COPIES_IN_FLIGHT")),
             // The loop must give up before the next night starts one of its own; a day has 24 hours.
-            NightHours: ParseInt("NIGHT_HOURS", Get("NIGHT_HOURS"), 20, 1, 23));
+            NightHours: ParseInt("NIGHT_HOURS", Get("NIGHT_HOURS"), 20, 1, 23),
+            Drill: ParseDrill(Get, drRegion));
     }
+
+    /// <summary>
+    /// Restore drills need somewhere to boot: a subnet and a security group in the DR Region. Without a subnet
+    /// there are no drills (the drill action says so); with one, the rest must be right, or init fails.
+    /// </summary>
+    private static DrillSettings? ParseDrill(Func<string, string?> get, string? drRegion)
+    {
+        var subnet = get("DRILL_SUBNET_ID");
+        if (subnet is null)
+        {
+            return get("DRILL_SECURITY_GROUP_ID") is null ? null
+                : throw new SettingsException("DRILL_SECURITY_GROUP_ID is set but DRILL_SUBNET_ID is empty; a drill needs both, in the DR Region.");
+        }
+
+        if (drRegion is null)
+        {
+            throw new SettingsException("DRILL_SUBNET_ID is set but DR_REGION is empty; a drill restores DR copies in the DR Region.");
+        }
+
+        if (!SubnetIdPattern().IsMatch(subnet))
+        {
+            throw new SettingsException($"DRILL_SUBNET_ID '{subnet}' is not a subnet id such as subnet-0123456789abcdef0.");
+        }
+
+        var group = get("DRILL_SECURITY_GROUP_ID") ?? throw new SettingsException("DRILL_SUBNET_ID is set but DRILL_SECURITY_GROUP_ID is empty; a drill instance needs a security group in that subnet's VPC.");
+        if (!SecurityGroupIdPattern().IsMatch(group))
+        {
+            throw new SettingsException($"DRILL_SECURITY_GROUP_ID '{group}' is not a security group id such as sg-0123456789abcdef0.");
+        }
+
+        var type = get("DRILL_INSTANCE_TYPE") ?? "t3.micro";
+        if (!InstanceTypePattern().IsMatch(type))
+        {
+            throw new SettingsException($"DRILL_INSTANCE_TYPE '{type}' is not an instance type such as t3.micro.");
+        }
+
+        return new DrillSettings(
+            subnet, group, type,
+            ParseInt("DRILL_SAMPLE", get("DRILL_SAMPLE"), 1, 1, 50),
+            get("DRILL_TAG") is { } tag ? BackupTag.Parse(tag) : null,
+            TimeSpan.FromMinutes(ParseInt("DRILL_TIMEOUT_MINUTES", get("DRILL_TIMEOUT_MINUTES"), 15, 1, 120)));
+    }
+
+    [GeneratedRegex("^subnet-[0-9a-f]{8}([0-9a-f]{9})?$")]
+    private static partial Regex SubnetIdPattern();
+
+    [GeneratedRegex("^sg-[0-9a-f]{8}([0-9a-f]{9})?$")]
+    private static partial Regex SecurityGroupIdPattern();
+
+    [GeneratedRegex("^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\\.[a-z0-9]+$")]
+    private static partial Regex InstanceTypePattern();
 
     /// <summary>
     /// How many invocations may start DR copies at the same time: the event queue's MaximumConcurrency plus the night
@@ -216,3 +269,6 @@ internal sealed partial record Settings(
     [GeneratedRegex("^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]+)$")]
     private static partial Regex KmsKeyPattern();
 }
+
+/// <summary>Restore drills: where they boot (DR Region subnet and security group), what, how many, for how long.</summary>
+internal sealed record DrillSettings(string SubnetId, string SecurityGroupId, string InstanceType, int Sample, BackupTag? Tag, TimeSpan Timeout);

@@ -29,4 +29,14 @@ internal static class ManagedTags
     public const string Keep = "ami-rotator:keep";
     public const string Retention = "ami-rotator:retention";
     public const string Name = "Name";
+
+    /// <summary>On a restore drill's instance: the drill it belongs to (its scheduled time). IAM lets the role launch
+    /// only instances that carry it, and terminate only those.</summary>
+    public const string Drill = "ami-rotator:drill";
+
+    /// <summary>On a drill instance: the protected instance whose DR copy it boots.</summary>
+    public const string DrillOf = "ami-rotator:drill-of";
+
+    /// <summary>On a drill instance: its outcome, written before it is terminated ("passed 83s", "failed: ...").</summary>
+    public const string DrillResult = "ami-rotator:drill-result";
 }

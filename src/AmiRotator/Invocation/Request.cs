@@ -15,6 +15,8 @@ internal enum RequestKind
     ImageStateChange,
     /// <summary>A batch of EC2 AMI State Change events from the SQS queue, answered with the records that failed.</summary>
     ImageEventBatch,
+    /// <summary>A restore drill: launch the newest DR copy of a sample of instances, check it boots, terminate it.</summary>
+    Drill,
 }
 
 /// <summary>

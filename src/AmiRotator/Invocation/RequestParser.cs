@@ -21,7 +21,7 @@ internal static partial class RequestParser
 
     private const string Accepted =
         "accepted: an EventBridge 'Scheduled Event', an 'EC2 AMI State Change' event, or " +
-        "{\"action\":\"run|backup|copy|prune|report|preflight\",\"instanceIds\":[\"i-...\"],\"dryRun\":true|false,\"scheduledTime\":\"2026-11-26T03:00:00Z\",\"idempotencyToken\":\"...\"}";
+        "{\"action\":\"run|backup|copy|prune|report|preflight|drill\",\"instanceIds\":[\"i-...\"],\"dryRun\":true|false,\"scheduledTime\":\"2026-11-26T03:00:00Z\",\"idempotencyToken\":\"...\"}";
 
     private static readonly string[] ActionFields = ["action", "instanceIds", "dryRun", "scheduledTime", "idempotencyToken", "phase", "failuresSoFar"];
 
@@ -149,7 +149,8 @@ internal static partial class RequestParser
             "prune" => RequestKind.Prune,
             "report" => RequestKind.Report,
             "preflight" => RequestKind.Preflight,
-            _ => throw new InvalidRequestException("UnknownAction", $"Unknown action {(action is null ? actionElement.ValueKind.ToString().ToLowerInvariant() : $"'{Truncate(action)}'")}; accepted actions: run, backup, copy, prune, report, preflight."),
+            "drill" => RequestKind.Drill,
+            _ => throw new InvalidRequestException("UnknownAction", $"Unknown action {(action is null ? actionElement.ValueKind.ToString().ToLowerInvariant() : $"'{Truncate(action)}'")}; accepted actions: run, backup, copy, prune, report, preflight, drill."),
         };
 
         if (kind == RequestKind.Preflight)
@@ -178,9 +179,9 @@ internal static partial class RequestParser
         DateTimeOffset? scheduled = null;
         if (root.TryGetProperty("scheduledTime", out var time))
         {
-            if (kind != RequestKind.Run)
+            if (kind is not (RequestKind.Run or RequestKind.Drill))
             {
-                throw new InvalidRequestException("InvalidField", "'scheduledTime' is accepted only with action 'run' (the EventBridge Scheduler input).");
+                throw new InvalidRequestException("InvalidField", "'scheduledTime' is accepted only with action 'run' or 'drill' (the EventBridge Scheduler input).");
             }
 
             if (time.ValueKind != JsonValueKind.String)

@@ -14,7 +14,7 @@ public sealed partial class EventFileTests
         "scheduled-event.json", "scheduler-run.json", "ami-available.json", "ami-failed.json",
         "run.json", "run-dry-run.json", "backup.json", "backup-dry-run.json",
         "copy.json", "prune.json", "prune-dry-run.json", "report.json", "preflight.json",
-        "night.json", "sqs-batch.json",
+        "night.json", "sqs-batch.json", "drill.json",
     ];
 
     public static TheoryData<string> EventFiles() =>

@@ -23,6 +23,10 @@ public sealed class TemplateParameterTests
         ["MaxCopiesInFlight"] = "MAX_COPIES_IN_FLIGHT",
         ["RpoHours"] = "RPO_HOURS",
         ["Owner"] = "OWNER",
+        ["DrillSubnetId"] = "DRILL_SUBNET_ID",
+        ["DrillSecurityGroupId"] = "DRILL_SECURITY_GROUP_ID",
+        ["DrillInstanceType"] = "DRILL_INSTANCE_TYPE",
+        ["DrillSample"] = "DRILL_SAMPLE",
     };
 
     /// <summary>Parameters that shape the deployment rather than the function, and the resource that consumes each.</summary>
@@ -30,6 +34,7 @@ public sealed class TemplateParameterTests
     {
         ["ScheduleExpression"] = "the ScheduleV2 event",
         ["ScheduleTimezone"] = "the ScheduleV2 event",
+        ["DrillScheduleExpression"] = "the drill schedule",
         ["AlarmEmail"] = "the alarm e-mail subscription",
         ["Architecture"] = "the function's Architectures",
         ["DrEbsDefaultKmsKeyArn"] = "the role's KMS statements",

@@ -79,6 +79,11 @@ internal static class CallTable
         }
 
         yield return Read(nameof(IEc2Region.ListInstancesAsync), world.Region, "ec2:DescribeInstances");
+        foreach (var call in DrillCallTable.Calls(world))
+        {
+            yield return call;
+        }
+
         yield return CreateImage(world);
         if (world.Copy is not null)
         {

@@ -26,7 +26,8 @@ public sealed class CallTableCoverageTests(MotoServer moto) : IAsyncLifetime
     public void Seam_WhenItsMethodsAreListed_EachHasRowsInTheTable()
     {
         var methods = typeof(IEc2Region).GetMethods(BindingFlags.Public | BindingFlags.Instance).Where(m => !m.IsSpecialName).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
-        var covered = Deployments.All().SelectMany(CallTable.For).Select(c => c.Method).ToHashSet(StringComparer.Ordinal);
+        // The drill's seam (IDrillEc2) has rows of its own, checked by DrillPermissionTests.
+        var covered = Deployments.All().SelectMany(CallTable.For).Select(c => c.Method).Where(m => !DrillCallTable.Methods.Contains(m)).ToHashSet(StringComparer.Ordinal);
 
         Assert.Equal(methods.Order(StringComparer.Ordinal), CallTable.Methods.Order(StringComparer.Ordinal));
         Assert.Equal(methods.Order(StringComparer.Ordinal), covered.Order(StringComparer.Ordinal));

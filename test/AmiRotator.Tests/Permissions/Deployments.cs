@@ -24,6 +24,7 @@ internal static class Deployments
             new() { ["DrRegion"] = Dr, ["SourceKmsKeyArns"] = SourceKeyArn, ["DrEbsDefaultKmsKeyArn"] = DrDefaultKeyArn },
             new WorldKeys([SourceKeyArn], DrDefaultKeyArn));
         yield return ("own backup tag", new() { ["DrRegion"] = Dr, ["BackupTag"] = "backup-plan=nightly" }, new WorldKeys());
+        yield return ("restore drills", new() { ["DrRegion"] = Dr, ["DrillSubnetId"] = DrillCallTable.Subnet, ["DrillSecurityGroupId"] = DrillCallTable.SecurityGroup }, new WorldKeys());
     }
 
     public static IEnumerable<PermissionWorld> Sam() =>
