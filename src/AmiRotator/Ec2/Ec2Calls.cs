@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Net.Sockets;
 using Amazon.Runtime;
 using AmiRotator.Reporting;
@@ -74,6 +75,44 @@ internal sealed class Ec2Calls
     public string Region { get; }
 
     /// <summary>Runs <paramref name="call"/> (one EC2 API request) with retries; <paramref name="action"/> names it in the log.</summary>
+    /// <summary>
+    /// A listing, one page per call: each page goes through <see cref="SendAsync{T}"/> on its own, so a throttled fifth
+    /// page is retried as the fifth page, not by reading the whole listing again.
+    /// </summary>
+    public async IAsyncEnumerable<TItem> Pages<TRequest, TResponse, TItem>(
+        string action,
+        TRequest request,
+        Func<TRequest, CancellationToken, Task<TResponse>> send,
+        Func<TResponse, List<TItem>?> items,
+        Func<TResponse, string?> nextToken,
+        Action<TRequest, string> setNextToken,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
+        {
+            var response = await SendAsync(action, c => send(request, c), ct).ConfigureAwait(false);
+            foreach (var item in items(response) ?? [])
+            {
+                yield return item;
+            }
+
+            var next = nextToken(response);
+            if (string.IsNullOrEmpty(next))
+            {
+                yield break;
+            }
+
+            // A token handed out twice would loop until the deadline; an endpoint that does that has a bug we name.
+            if (!seen.Add(next))
+            {
+                throw new InvalidOperationException($"{action} in {Region} returned the same NextToken twice; the listing cannot be completed.");
+            }
+
+            setNextToken(request, next);
+        }
+    }
+
     public async Task<T> SendAsync<T>(string action, Func<CancellationToken, Task<T>> call, CancellationToken ct)
     {
         var context = ResilienceContextPool.Shared.Get(ct);

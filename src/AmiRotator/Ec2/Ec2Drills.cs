@@ -14,10 +14,9 @@ internal sealed class Ec2Drills(IAmazonEC2 client, string region, Ec2Calls calls
     {
         var result = new List<DrillInstance>();
         var request = new DescribeInstancesRequest { Filters = [new Filter("tag-key", [ManagedTags.Drill])], MaxResults = 1000 };
-        while (true)
+        await foreach (var reservation in calls.Pages("DescribeInstances", request, client.DescribeInstancesAsync, r => r.Reservations, r => r.NextToken, (q, t) => q.NextToken = t, ct).ConfigureAwait(false))
         {
-            var page = await calls.SendAsync("DescribeInstances", c => client.DescribeInstancesAsync(request, c), ct).ConfigureAwait(false);
-            foreach (var instance in (page.Reservations ?? []).SelectMany(r => r.Instances ?? []))
+            foreach (var instance in reservation.Instances ?? [])
             {
                 var tags = (instance.Tags ?? []).ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
                 result.Add(new DrillInstance(
@@ -26,14 +25,9 @@ internal sealed class Ec2Drills(IAmazonEC2 client, string region, Ec2Calls calls
                     instance.LaunchTime is { } launched ? new DateTimeOffset(DateTime.SpecifyKind(launched, DateTimeKind.Utc)) : DateTimeOffset.MinValue,
                     tags.GetValueOrDefault(ManagedTags.Owner), tags.GetValueOrDefault(ManagedTags.DrillResult)));
             }
-
-            if (string.IsNullOrEmpty(page.NextToken))
-            {
-                return result;
-            }
-
-            request.NextToken = page.NextToken;
         }
+
+        return result;
     }
 
     public async Task<string> LaunchAsync(DrillLaunch launch, CancellationToken ct)

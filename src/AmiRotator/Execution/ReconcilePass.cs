@@ -35,7 +35,7 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
 
         // A whole pass read every protected instance and both Regions' backups: their recovery health comes with it.
         return scope is { Backup: true, Copy: true, Prune: true, InstanceIds: null }
-            ? result with { Summary = result.Summary with { Health = RecoveryReport.Health(settings, inventory, now) } }
+            ? result with { Summary = result.Summary with { Health = RecoveryReport.Health(settings, inventory, RecoveryReport.Build(settings, inventory, null, now)) } }
             : result;
     }
 
@@ -112,7 +112,8 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
         // A Region that could not be read shows its recovery points as missing; the failure says why.
         var failures = ReadFailures(inventory, "the recovery points there are shown as missing");
         return new Summary("report", false, settings.Region, settings.DrRegion, null, [], [], [], [], [], [], failures, RecoveryPoints: points, Message: message,
-            Health: request.InstanceIds is null ? RecoveryReport.Health(settings, inventory, now) : null);
+            // The report's points are every protected instance's when it names none: the same ones the health needs.
+            Health: request.InstanceIds is null ? RecoveryReport.Health(settings, inventory, points) : null);
     }
 
     /// <summary>One failure per listing that could not be read, saying what waits for it.</summary>

@@ -53,9 +53,9 @@ internal static class RecoveryReport
     /// no available backup at all is unprotected: it counts as stale, and as old as the RPO allows plus one hour at
     /// least, so the age alarm sees it too. A Region that could not be read has no health (no data, not "healthy").
     /// </summary>
-    public static IReadOnlyList<RecoveryHealth> Health(Settings settings, Inventory.Inventory inventory, DateTimeOffset now)
+    /// <param name="points">Every protected instance's recovery points: <see cref="Build"/> without a filter.</param>
+    public static IReadOnlyList<RecoveryHealth> Health(Settings settings, Inventory.Inventory inventory, IReadOnlyList<RecoveryPoint> points)
     {
-        var points = Build(settings, inventory, null, now);
         var regions = new List<(string Region, bool Unread)> { (inventory.Source.Region, inventory.Missing(Inventory.InventoryPart.SourceImages)) };
         if (inventory.Dr is { } dr)
         {
