@@ -26,7 +26,9 @@ internal sealed partial record Settings(
     string Owner,
     int CopyWriters = 1,
     int NightHours = 20,
-    DrillSettings? Drill = null)
+    DrillSettings? Drill = null,
+    string? DrSnapshotLock = null,
+    int DeprecateAfterDays = 0)
 {
     /// <summary>How long after its scheduled time the night loop keeps going; what is left then waits for the next night.</summary>
     public TimeSpan NightLength => TimeSpan.FromHours(NightHours);
@@ -120,7 +122,27 @@ internal sealed partial record Settings(
             CopyWriters: ParseCopyWriters(Get("COPY_WRITERS"), Get("MAX_COPIES_IN_FLIGHT")),
             // The loop must give up before the next night starts one of its own; a day has 24 hours.
             NightHours: ParseInt("NIGHT_HOURS", Get("NIGHT_HOURS"), 20, 1, 23),
-            Drill: ParseDrill(Get, drRegion));
+            Drill: ParseDrill(Get, drRegion),
+            DrSnapshotLock: ParseLockMode(Get("DR_SNAPSHOT_LOCK"), drRegion),
+            // 0: never. EnableImageDeprecation allows at most 10 years ahead [API_EnableImageDeprecation].
+            DeprecateAfterDays: ParseInt("DEPRECATE_AFTER_DAYS", Get("DEPRECATE_AFTER_DAYS"), 0, 0, 3650));
+    }
+
+    /// <summary>
+    /// DR_SNAPSHOT_LOCK: none (the default), governance or compliance, the two modes of LockSnapshot [API_LockSnapshot].
+    /// Null means off.
+    /// </summary>
+    private static string? ParseLockMode(string? text, string? drRegion)
+    {
+        var mode = text?.ToLowerInvariant();
+        return mode switch
+        {
+            null or "none" => null,
+            "governance" or "compliance" when drRegion is null =>
+                throw new SettingsException($"DR_SNAPSHOT_LOCK={text} but DR_REGION is empty; only the snapshots of DR copies are locked."),
+            "governance" or "compliance" => mode,
+            _ => throw new SettingsException($"DR_SNAPSHOT_LOCK '{text}' is not one of none, governance, compliance."),
+        };
     }
 
     /// <summary>

@@ -87,6 +87,23 @@ internal sealed partial class Ec2Region
         }
     }
 
+    public async Task LockSnapshotAsync(LockAction action, CancellationToken ct) =>
+        await calls.SendAsync("LockSnapshot", c => client.LockSnapshotAsync(new LockSnapshotRequest
+        {
+            SnapshotId = action.SnapshotId,
+            LockMode = new LockMode(action.Mode),
+            // An expiration date rather than a duration: the lock ends when DR retention could first retire the copy,
+            // counted from when the backup was taken, whenever the lock is set [API_LockSnapshot ExpirationDate].
+            ExpirationDate = action.ExpiresAt.UtcDateTime,
+        }, c), ct).ConfigureAwait(false);
+
+    public async Task DeprecateImageAsync(DeprecateAction action, CancellationToken ct) =>
+        await calls.SendAsync("EnableImageDeprecation", c => client.EnableImageDeprecationAsync(new EnableImageDeprecationRequest
+        {
+            ImageId = action.ImageId,
+            DeprecateAt = action.DeprecateAt.UtcDateTime,
+        }, c), ct).ConfigureAwait(false);
+
     public async Task<DryRunVerdict> DryRunAsync(DryRunRequest request, CancellationToken ct)
     {
         try

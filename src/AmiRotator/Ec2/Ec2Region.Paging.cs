@@ -29,4 +29,7 @@ internal sealed partial class Ec2Region
 
     private IAsyncEnumerable<Snapshot> DescribeSnapshotsPages(DescribeSnapshotsRequest request, CancellationToken ct) =>
         calls.Pages("DescribeSnapshots", request, client.DescribeSnapshotsAsync, r => r.Snapshots, r => r.NextToken, (q, t) => q.NextToken = t, ct);
+
+    private IAsyncEnumerable<LockedSnapshotsInfo> DescribeLockedSnapshotsPages(DescribeLockedSnapshotsRequest request, CancellationToken ct) =>
+        calls.Pages("DescribeLockedSnapshots", request, client.DescribeLockedSnapshotsAsync, r => r.Snapshots, r => r.NextToken, (q, t) => q.NextToken = t, ct);
 }

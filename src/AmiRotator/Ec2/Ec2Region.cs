@@ -170,6 +170,26 @@ internal sealed partial class Ec2Region(IAmazonEC2 client, string region, Ec2Cal
         return result;
     }
 
+    public async Task<IReadOnlyDictionary<string, SnapshotLock>> ListSnapshotLocksAsync(CancellationToken ct)
+    {
+        // Expired locks stop nothing [API_LockedSnapshotsInfo]: only the active states are asked for.
+        var request = new DescribeLockedSnapshotsRequest
+        {
+            Filters = [new Filter("lock-state", ["compliance-cooloff", "governance", "compliance"])],
+            MaxResults = 1000,
+        };
+        var result = new Dictionary<string, SnapshotLock>(StringComparer.Ordinal);
+        await foreach (var info in DescribeLockedSnapshotsPages(request, ct).ConfigureAwait(false))
+        {
+            if (info.SnapshotId is { } id)
+            {
+                result[id] = new SnapshotLock(id, info.LockState?.Value ?? "unknown", info.LockExpiresOn is { } e ? new DateTimeOffset(DateTime.SpecifyKind(e, DateTimeKind.Utc)) : null);
+            }
+        }
+
+        return result;
+    }
+
     private Ec2Image ToImage(Image image) => new(
         image.ImageId,
         Region,
@@ -179,7 +199,8 @@ internal sealed partial class Ec2Region(IAmazonEC2 client, string region, Ec2Cal
         ParseCreationDate(image.CreationDate),
         TagMap(image.Tags),
         [.. (image.BlockDeviceMappings ?? []).Select(b => b.Ebs?.SnapshotId).OfType<string>().Where(s => s.Length > 0)],
-        image.DeregistrationProtection);
+        image.DeregistrationProtection,
+        image.DeprecationTime is { Length: > 0 } deprecation ? ParseCreationDate(deprecation) : null);
 
     private static DateTimeOffset ParseCreationDate(string? text) =>
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)

@@ -27,6 +27,18 @@ internal interface IEc2Region
     Task<IReadOnlyList<Ec2Snapshot>> ListManagedSnapshotsAsync(string accountId, CancellationToken ct);
 
     /// <summary>
+    /// The Region's active snapshot locks (DescribeLockedSnapshots, lock-state compliance-cooloff, governance or
+    /// compliance): a locked snapshot can't be deleted, so its image is not retired and the snapshot is not swept.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, SnapshotLock>> ListSnapshotLocksAsync(CancellationToken ct);
+
+    /// <summary>LockSnapshot in the action's mode until its expiration date (a DR copy's snapshot, issue 12).</summary>
+    Task LockSnapshotAsync(LockAction action, CancellationToken ct);
+
+    /// <summary>EnableImageDeprecation: the backup is too old to launch by accident.</summary>
+    Task DeprecateImageAsync(DeprecateAction action, CancellationToken ct);
+
+    /// <summary>
     /// One image, read again now. EC2's reads are eventually consistent [ec2/latest/devguide/eventual-consistency]:
     /// an image just made may not be visible yet (<see cref="ImageLookup.NotVisible"/>), which is not the same as one
     /// that is gone (deregistered, <see cref="ImageLookup.Gone"/>).

@@ -27,9 +27,9 @@ internal static class InventoryReader
         CancellationToken ct)
     {
         var unread = new List<ReadFailure>();
-        var sourceTask = ReadRegionAsync(source, accountId, needs.Snapshots, InventoryPart.SourceImages, InventoryPart.SourceSnapshots, unread, settings.DeadlineSafetyMargin, log, ct);
+        var sourceTask = ReadRegionAsync(source, accountId, needs.Snapshots, InventoryPart.SourceImages, InventoryPart.SourceSnapshots, InventoryPart.SourceLocks, unread, settings.DeadlineSafetyMargin, log, ct);
         var drTask = dr is not null && needs.Dr
-            ? ReadRegionAsync(dr, accountId, needs.Snapshots, InventoryPart.DrImages, InventoryPart.DrSnapshots, unread, settings.DeadlineSafetyMargin, log, ct)
+            ? ReadRegionAsync(dr, accountId, needs.Snapshots, InventoryPart.DrImages, InventoryPart.DrSnapshots, InventoryPart.DrLocks, unread, settings.DeadlineSafetyMargin, log, ct)
             : Task.FromResult<RegionInventory?>(null);
         var instancesTask = needs.Instances
             ? Read(InventoryPart.Instances, source.Region, "DescribeInstances", () => source.ListInstancesAsync(settings.BackupTag.Key, settings.BackupTag.Value, needs.InstanceIds, ct), unread, settings.DeadlineSafetyMargin, log, ct)
@@ -45,13 +45,19 @@ internal static class InventoryReader
     }
 
     private static async Task<RegionInventory?> ReadRegionAsync(
-        IEc2Region region, string accountId, bool snapshots, InventoryPart imagesPart, InventoryPart snapshotsPart, List<ReadFailure> unread, TimeSpan margin, Log log, CancellationToken ct)
+        IEc2Region region, string accountId, bool snapshots, InventoryPart imagesPart, InventoryPart snapshotsPart, InventoryPart locksPart, List<ReadFailure> unread, TimeSpan margin, Log log, CancellationToken ct)
     {
+        // Locks are read with the snapshots, before the images: a lock set after this read is one DeleteSnapshot
+        // refuses, which the executor reports; one seen here keeps its image and snapshot out of the plan.
+        var locks = snapshots
+            ? await Read(locksPart, region.Region, "DescribeLockedSnapshots", async () => (IReadOnlyList<KeyValuePair<string, SnapshotLock>>)[.. await region.ListSnapshotLocksAsync(ct).ConfigureAwait(false)], unread, margin, log, ct).ConfigureAwait(false)
+            : null;
         var managedSnapshots = snapshots
             ? await Read(snapshotsPart, region.Region, "DescribeSnapshots", () => region.ListManagedSnapshotsAsync(accountId, ct), unread, margin, log, ct).ConfigureAwait(false)
             : [];
         var images = await Read(imagesPart, region.Region, "DescribeImages", () => region.ListOwnedImagesAsync(null, ct), unread, margin, log, ct).ConfigureAwait(false);
-        return images is null ? null : new RegionInventory(region.Region, images, managedSnapshots ?? []);
+        return images is null ? null : new RegionInventory(region.Region, images, managedSnapshots ?? [],
+            locks?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
     }
 
     private static async Task<IReadOnlyList<T>?> Read<T>(

@@ -49,6 +49,22 @@ internal sealed class PacedEc2Region(IEc2Region inner, TimeProvider clock, int c
     public Task<IReadOnlyList<Ec2Snapshot>> ListManagedSnapshotsAsync(string accountId, CancellationToken ct) =>
         inner.ListManagedSnapshotsAsync(accountId, ct);
 
+    public Task<IReadOnlyDictionary<string, SnapshotLock>> ListSnapshotLocksAsync(CancellationToken ct) => inner.ListSnapshotLocksAsync(ct);
+
+    // LockSnapshot and EnableImageDeprecation have no bucket of their own [ec2-api-throttling]: like CreateImage they
+    // draw on the default mutating bucket (50, 5/s), so they share CreateImage's here.
+    public async Task LockSnapshotAsync(LockAction action, CancellationToken ct)
+    {
+        await createImage.TakeAsync(ct).ConfigureAwait(false);
+        await inner.LockSnapshotAsync(action, ct).ConfigureAwait(false);
+    }
+
+    public async Task DeprecateImageAsync(DeprecateAction action, CancellationToken ct)
+    {
+        await createImage.TakeAsync(ct).ConfigureAwait(false);
+        await inner.DeprecateImageAsync(action, ct).ConfigureAwait(false);
+    }
+
     public Task<ImageLookup> FindImageAsync(string imageId, CancellationToken ct) => inner.FindImageAsync(imageId, ct);
 
     public Task<SnapshotHolders> FindSnapshotHoldersAsync(IReadOnlyList<string> snapshotIds, CancellationToken ct) =>

@@ -18,6 +18,8 @@ internal sealed partial class Executor(Settings settings, IEc2Region source, IEc
     private readonly List<ImageEntry> created = [];
     private readonly List<ImageEntry> copied = [];
     private readonly List<ImageEntry> adopted = [];
+    private readonly List<SnapshotEntry> locked = [];
+    private readonly List<ImageEntry> deprecated = [];
     private readonly List<ImageEntry> retired = [];
     private readonly List<SnapshotEntry> deletedSnapshots = [];
     private readonly List<SkipEntry> skipped = [];
@@ -35,14 +37,31 @@ internal sealed partial class Executor(Settings settings, IEc2Region source, IEc
         }
 
         await ForEachAsync(plan.Adoptions, a => a.Subject, a => a.Region, a => a.InstanceId, "adopt", AdoptAsync, ct).ConfigureAwait(false);
+        await ForEachAsync(plan.Locks ?? [], l => l.SnapshotId, l => l.Region, l => l.InstanceId, "lock-snapshot", LockAsync, ct).ConfigureAwait(false);
         await ForEachAsync(plan.Retirements, r => r.ImageId, r => r.Region, r => r.InstanceId, "retire", RetireAsync, ct).ConfigureAwait(false);
+        await ForEachAsync(plan.Deprecations ?? [], d => d.ImageId, d => d.Region, d => d.InstanceId, "deprecate", DeprecateAsync, ct).ConfigureAwait(false);
         toDelete.AddRange(plan.SnapshotDeletions);
         await DeleteSnapshotsAsync(ct).ConfigureAwait(false);
 
         return new Outcome(
             Sorted(created), Sorted(copied), Sorted(retired),
             [.. deletedSnapshots.OrderBy(s => s.Region, StringComparer.Ordinal).ThenBy(s => s.SnapshotId, StringComparer.Ordinal)],
-            [.. skipped], [.. failures], Sorted(adopted), [.. deferred]);
+            [.. skipped], [.. failures], Sorted(adopted), [.. deferred],
+            [.. locked.OrderBy(s => s.Region, StringComparer.Ordinal).ThenBy(s => s.SnapshotId, StringComparer.Ordinal)], Sorted(deprecated));
+    }
+
+    private async Task LockAsync(LockAction action, CancellationToken ct)
+    {
+        await RegionFor(action.Region).LockSnapshotAsync(action, ct).ConfigureAwait(false);
+        log.Info("snapshot locked", ("snapshotId", action.SnapshotId), ("region", action.Region), ("imageId", action.ImageId), ("mode", action.Mode), ("until", Iso8601.Seconds(action.ExpiresAt)));
+        Add(locked, new SnapshotEntry(action.SnapshotId, action.Region, action.ImageId, action.InstanceId, action.Reason));
+    }
+
+    private async Task DeprecateAsync(DeprecateAction action, CancellationToken ct)
+    {
+        await RegionFor(action.Region).DeprecateImageAsync(action, ct).ConfigureAwait(false);
+        log.Info("image deprecated", ("imageId", action.ImageId), ("region", action.Region), ("at", Iso8601.Seconds(action.DeprecateAt)));
+        Add(deprecated, new ImageEntry(action.ImageId, action.Region, action.InstanceId, Reasons: [action.Reason]));
     }
 
     private async Task BackupAsync(BackupAction backup, CancellationToken ct)
@@ -264,7 +283,9 @@ internal sealed record Outcome(
     IReadOnlyList<SkipEntry> Skipped,
     IReadOnlyList<FailureEntry> Failures,
     IReadOnlyList<ImageEntry> Adopted,
-    IReadOnlyList<string>? DeferredSubjects = null)
+    IReadOnlyList<string>? DeferredSubjects = null,
+    IReadOnlyList<SnapshotEntry>? Locked = null,
+    IReadOnlyList<ImageEntry>? Deprecated = null)
 {
     /// <summary>How many items the deadline left for the next pass.</summary>
     public int Deferred => DeferredSubjects?.Count ?? 0;

@@ -81,7 +81,9 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
                 Failures: planFailures,
                 BudgetExceeded: plan.BudgetExceeded,
                 KeptTotal: kept.Count,
-                Adopted: [.. plan.Adoptions.Select(a => new ImageEntry(a.Subject, a.Region, a.InstanceId, Reasons: [a.Reason]))]), [], plan.CopiesWaiting ?? [], plan.SourcesPending?.Count ?? 0);
+                Adopted: [.. plan.Adoptions.Select(a => new ImageEntry(a.Subject, a.Region, a.InstanceId, Reasons: [a.Reason]))],
+                Locked: plan.Locks is { Count: > 0 } locks ? [.. locks.Select(l => new SnapshotEntry(l.SnapshotId, l.Region, l.ImageId, l.InstanceId, l.Reason))] : null,
+                Deprecated: plan.Deprecations is { Count: > 0 } deprecations ? [.. deprecations.Select(d => new ImageEntry(d.ImageId, d.Region, d.InstanceId, Reasons: [d.Reason]))] : null), [], plan.CopiesWaiting ?? [], plan.SourcesPending?.Count ?? 0);
         }
 
         var outcome = await new Executor(settings, source, dr, timeLeft, log).ExecuteAsync(plan, ct).ConfigureAwait(false);
@@ -94,6 +96,8 @@ internal sealed class ReconcilePass(Settings settings, IEc2Region source, IEc2Re
             plan.BudgetExceeded,
             KeptTotal: kept.Count,
             Adopted: outcome.Adopted,
+            Locked: outcome.Locked is { Count: > 0 } locked ? locked : null,
+            Deprecated: outcome.Deprecated is { Count: > 0 } deprecated ? deprecated : null,
             // Work the deadline left undone (including in-use checks given up at it): the function asks for another delivery.
             Unfinished: outcome.Deferred + referenceSkips.Count is var unfinished and > 0 ? unfinished : null);
         return new PassResult(summary, [.. outcome.DeferredSubjects ?? [], .. referenceSkips.Select(s => s.Subject)], plan.CopiesWaiting ?? [], plan.SourcesPending?.Count ?? 0);

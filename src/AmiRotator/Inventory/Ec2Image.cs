@@ -10,7 +10,8 @@ internal sealed record Ec2Image(
     DateTimeOffset CreationDate,
     IReadOnlyDictionary<string, string> Tags,
     IReadOnlyList<string> SnapshotIds,
-    string? DeregistrationProtection = null)
+    string? DeregistrationProtection = null,
+    DateTimeOffset? DeprecationTime = null)
 {
     public bool IsManaged => Tags.GetValueOrDefault(ManagedTags.Managed) == ManagedTags.ManagedValue;
     public string? InstanceId => Tags.GetValueOrDefault(ManagedTags.InstanceId);

@@ -4,10 +4,18 @@ namespace AmiRotator.Inventory;
 /// What one Region held when the pass read it. Snapshots are listed before images, so every snapshot
 /// seen here belonged to an image that was already registered when the images were listed.
 /// </summary>
+/// <param name="Locks">The Region's active snapshot locks by snapshot id, read with the snapshots in a full pass; null
+/// when this read did not ask for them (targeted reads, which never retire or sweep).</param>
 internal sealed record RegionInventory(
     string Region,
     IReadOnlyList<Ec2Image> Images,
-    IReadOnlyList<Ec2Snapshot> ManagedSnapshots);
+    IReadOnlyList<Ec2Snapshot> ManagedSnapshots,
+    IReadOnlyDictionary<string, SnapshotLock>? Locks = null)
+{
+    /// <summary>The active locks on <paramref name="image"/>'s snapshots at <paramref name="now"/>.</summary>
+    public IEnumerable<SnapshotLock> LocksOn(Ec2Image image, DateTimeOffset now) =>
+        image.SnapshotIds.Select(s => Locks?.GetValueOrDefault(s)).OfType<SnapshotLock>().Where(l => l.IsActiveAt(now));
+}
 
 /// <summary>
 /// A point-in-time read of the source Region (and the DR Region when one is set). <see cref="Unread"/> lists the
@@ -31,6 +39,8 @@ internal enum InventoryPart
     SourceSnapshots,
     DrImages,
     DrSnapshots,
+    SourceLocks,
+    DrLocks,
 }
 
 /// <summary>A listing that failed: which part, in which Region, by which call, and EC2's answer.</summary>

@@ -17,4 +17,6 @@ internal sealed record Plan(
     IReadOnlyList<RetireAction> Candidates,
     IReadOnlyList<AdoptAction> Adoptions,
     IReadOnlyList<string>? CopiesWaiting = null,
-    IReadOnlyList<string>? SourcesPending = null);
+    IReadOnlyList<string>? SourcesPending = null,
+    IReadOnlyList<LockAction>? Locks = null,
+    IReadOnlyList<DeprecateAction>? Deprecations = null);

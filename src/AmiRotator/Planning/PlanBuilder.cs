@@ -14,6 +14,10 @@ internal sealed class PlanBuilder
 
     public List<SnapshotDeletion> SnapshotDeletions { get; } = [];
 
+    public List<LockAction> Locks { get; } = [];
+
+    public List<DeprecateAction> Deprecations { get; } = [];
+
     public List<KeepDecision> Kept { get; } = [];
 
     public List<Skip> Skipped { get; } = [];

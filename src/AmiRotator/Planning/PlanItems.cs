@@ -44,6 +44,15 @@ internal sealed record AdoptAction(string Subject, string Region, string? Instan
 /// </summary>
 internal sealed record SnapshotDeletion(string SnapshotId, string Region, string? InstanceId, string Reason, string? ImageName = null);
 
+/// <summary>
+/// Lock one snapshot of a DR copy (LockSnapshot with ExpirationDate): in compliance mode nobody, not even the account's
+/// administrator, can delete it before <see cref="ExpiresAt"/> [ebs-snapshot-lock].
+/// </summary>
+internal sealed record LockAction(string SnapshotId, string Region, string ImageId, string? InstanceId, string Mode, DateTimeOffset ExpiresAt, string Reason);
+
+/// <summary>EnableImageDeprecation on a backup older than DEPRECATE_AFTER_DAYS, at <see cref="DeprecateAt"/>.</summary>
+internal sealed record DeprecateAction(string ImageId, string Region, string? InstanceId, DateTimeOffset DeprecateAt, string Reason);
+
 /// <summary>An image the plan keeps, with every reason it is kept (restic's KeepReason).</summary>
 internal sealed record KeepDecision(string ImageId, string Region, string? InstanceId, DateTimeOffset CreationDate, IReadOnlyList<string> Reasons);
 

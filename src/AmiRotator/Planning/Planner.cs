@@ -46,15 +46,17 @@ internal static class Planner
                 RetentionStep.Plan(settings, inventory, scope, references, dr, isDr: true, plan);
             }
 
+            LockStep.Plan(settings, inventory, scope, plan);
+            DeprecationStep.Plan(settings, inventory, scope, plan);
             budgetExceeded = ApplyBudget(settings, inventory, plan, retirements);
-            SweepStep.Plan(settings, scope, inventory.Source, isDr: false, plan);
+            SweepStep.Plan(settings, scope, inventory.Source, isDr: false, plan, inventory.Missing(InventoryPart.SourceLocks));
             if (inventory.Dr is { } drRegion)
             {
-                SweepStep.Plan(settings, scope, drRegion, isDr: true, plan);
+                SweepStep.Plan(settings, scope, drRegion, isDr: true, plan, inventory.Missing(InventoryPart.DrLocks));
             }
         }
 
-        return new Plan(plan.Backups, plan.Copies, retirements, plan.SnapshotDeletions, plan.Kept, plan.Skipped, plan.Failures, budgetExceeded, plan.Candidates, plan.Adoptions, plan.CopiesWaiting, plan.SourcesPending);
+        return new Plan(plan.Backups, plan.Copies, retirements, plan.SnapshotDeletions, plan.Kept, plan.Skipped, plan.Failures, budgetExceeded, plan.Candidates, plan.Adoptions, plan.CopiesWaiting, plan.SourcesPending, plan.Locks, plan.Deprecations);
     }
 
     /// <summary>What a pass leaves undone when <paramref name="part"/> could not be read; each step checks it itself.</summary>
@@ -63,6 +65,7 @@ internal static class Planner
         InventoryPart.SourceImages => "nothing was planned: every step judges the source Region's backups",
         InventoryPart.Instances => "no backups, DR copies or adoptions this pass; retention went on (a backup without a recorded policy is kept)",
         InventoryPart.SourceSnapshots or InventoryPart.DrSnapshots => "no orphaned snapshots swept and no adoptions in this Region this pass",
+        InventoryPart.SourceLocks or InventoryPart.DrLocks => "no retirements, orphan sweeps or snapshot locks in this Region this pass: a locked snapshot can't be deleted",
         InventoryPart.DrImages => "no DR copies and no DR retention this pass; source backups that retention would retire were kept, as a copy of them may be in progress",
         _ => "the steps that need it were skipped",
     };

@@ -7,7 +7,8 @@ namespace AmiRotator.Planning;
 /// <summary>
 /// Step 3: which of our backups in one Region retention retires. Each backup is judged by the policy it recorded.
 /// Never retired: a pinned or deregistration-protected image, a pending one, one still in use, an instance's newest
-/// available backup, a source whose DR copy is still pending, or one whose policy can't be told.
+/// available backup, a source whose DR copy is still pending, one whose policy can't be told, or one with a locked
+/// snapshot (nobody can delete it before the lock expires [ebs-snapshot-lock]: retiring the image would orphan it).
 /// </summary>
 internal static class RetentionStep
 {
@@ -28,6 +29,8 @@ internal static class RetentionStep
         var goodCopySources = isDr
             ? region.Images.Where(i => i.IsManaged && CopyStep.IsHealthyCopy(i) && i.SourceImageId is not null).Select(i => i.SourceImageId!).ToHashSet(StringComparer.Ordinal)
             : [];
+        // Without the Region's locks a retirement might meet a locked snapshot and leave it orphaned.
+        var locksUnread = inventory.Missing(isDr ? InventoryPart.DrLocks : InventoryPart.SourceLocks);
         var liveSources = isDr
             ? inventory.Source.Images.Where(i => i.IsAvailable).Select(i => i.ImageId).ToHashSet(StringComparer.Ordinal)
             : [];
@@ -65,6 +68,7 @@ internal static class RetentionStep
 
                 var reasons = new List<string>(decisions[image.ImageId].Reasons);
                 reasons.AddRange(Protections(image));
+                reasons.AddRange(Locked(region, image, scope.Now));
                 if (ReferenceEquals(image, newest))
                 {
                     reasons.Add("newest");
@@ -85,6 +89,12 @@ internal static class RetentionStep
                 if (drUnread)
                 {
                     plan.Kept.Add(Keep(image, "DR Region unreadable: a copy of it may be in progress"));
+                    continue;
+                }
+
+                if (locksUnread)
+                {
+                    plan.Kept.Add(Keep(image, "snapshot locks unreadable: a locked snapshot can't be deleted"));
                     continue;
                 }
 
@@ -109,6 +119,13 @@ internal static class RetentionStep
                 {
                     // Whatever the DR Region could show about it (a copy in progress) is unknown: keep it like one.
                     plan.Kept.Add(Keep(image, "DR Region unreadable: a copy of it may be in progress"));
+                    continue;
+                }
+
+                if (image.IsFailed && (locksUnread || Locked(region, image, scope.Now).Any()))
+                {
+                    plan.Kept.Add(new KeepDecision(image.ImageId, region.Region, instanceId, image.BackupTime,
+                        locksUnread ? ["snapshot locks unreadable: a locked snapshot can't be deleted"] : [.. Locked(region, image, scope.Now)]));
                     continue;
                 }
 
@@ -159,6 +176,9 @@ internal static class RetentionStep
             yield return $"deregistration protection {image.DeregistrationProtection}";
         }
     }
+
+    private static IEnumerable<string> Locked(RegionInventory region, Ec2Image image, DateTimeOffset now) =>
+        region.LocksOn(image, now).OrderBy(l => l.SnapshotId, StringComparer.Ordinal).Select(l => $"snapshot {l.Describe()}: it can't be deleted before then");
 
     private static string? InUse(ImageReferences? references, string imageId)
     {

@@ -13,7 +13,7 @@ internal static class SweepStep
     /// <summary>Snapshots younger than this are never called orphans: EC2's listings are eventually consistent.</summary>
     public static readonly TimeSpan OrphanGrace = TimeSpan.FromHours(2);
 
-    public static void Plan(Settings settings, PassScope scope, RegionInventory region, bool isDr, PlanBuilder plan)
+    public static void Plan(Settings settings, PassScope scope, RegionInventory region, bool isDr, PlanBuilder plan, bool locksUnread = false)
     {
         // Any registered image of the account, managed or not, holds its snapshots.
         var used = region.Images.Where(i => i.HoldsSnapshots).SelectMany(i => i.SnapshotIds).ToHashSet(StringComparer.Ordinal);
@@ -32,6 +32,15 @@ internal static class SweepStep
 
             if (snapshot.State == "pending" || scope.Now - snapshot.StartTime < OrphanGrace)
             {
+                continue;
+            }
+
+            if (locksUnread || region.Locks?.GetValueOrDefault(snapshot.SnapshotId) is { } l && l.IsActiveAt(scope.Now))
+            {
+                // DeleteSnapshot can't remove a locked snapshot [ebs-snapshot-lock]: it is swept once the lock expires.
+                plan.Skipped.Add(new Skip(snapshot.SnapshotId, region.Region, snapshot.InstanceId, locksUnread
+                    ? "orphan kept: the Region's snapshot locks could not be read"
+                    : $"orphan kept: snapshot {region.Locks![snapshot.SnapshotId].Describe()}; deleted after the lock expires"));
                 continue;
             }
 

@@ -52,6 +52,8 @@ internal sealed record Summary(
     IReadOnlyList<PermissionEntry>? Permissions = null,
     IReadOnlyList<ImageEntry>? Adopted = null,
     int? Unfinished = null,
+    IReadOnlyList<SnapshotEntry>? Locked = null,
+    IReadOnlyList<ImageEntry>? Deprecated = null,
     [property: System.Text.Json.Serialization.JsonIgnore] IReadOnlyList<RecoveryHealth>? Health = null)
 {
     /// <summary>

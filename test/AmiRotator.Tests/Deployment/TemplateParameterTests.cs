@@ -22,6 +22,8 @@ public sealed class TemplateParameterTests
         ["MaxRetirePerRun"] = "MAX_RETIRE_PER_RUN",
         ["MaxCopiesInFlight"] = "MAX_COPIES_IN_FLIGHT",
         ["RpoHours"] = "RPO_HOURS",
+        ["DrSnapshotLock"] = "DR_SNAPSHOT_LOCK",
+        ["DeprecateAfterDays"] = "DEPRECATE_AFTER_DAYS",
         ["Owner"] = "OWNER",
         ["DrillSubnetId"] = "DRILL_SUBNET_ID",
         ["DrillSecurityGroupId"] = "DRILL_SECURITY_GROUP_ID",

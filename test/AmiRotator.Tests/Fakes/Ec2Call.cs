@@ -20,7 +20,7 @@ internal sealed record Ec2Call(string Region, string Action, string Subject, str
     public const string ListImagesInRecycleBin = "ListImagesInRecycleBin";
 
     /// <summary>The calls that change EC2; a dry run or a repeated event must make none.</summary>
-    public bool IsMutation => !DryRun && Action is CreateImage or CopyImage or DeregisterImage or DeleteSnapshot or CreateTags;
+    public bool IsMutation => !DryRun && Action is CreateImage or CopyImage or DeregisterImage or DeleteSnapshot or CreateTags or "LockSnapshot" or "EnableImageDeprecation";
 
     public bool Failed => ErrorCode is not null;
 }

@@ -60,7 +60,7 @@ internal sealed partial class FakeEc2
             return (IReadOnlyList<Ec2Image>)[.. images.Values
                 .Where(i => i.Region == region && i.OwnerId == AccountId && !notYetVisible.Contains(i.ImageId) && (imageIds is null || imageIds.Contains(i.ImageId, StringComparer.Ordinal)))
                 .OrderBy(i => i.ImageId, StringComparer.Ordinal)
-                .Select(i => new Ec2Image(i.ImageId, region, i.Name, i.State, i.OwnerId, i.CreationDate, Copy(i.Tags), [.. i.SnapshotIds], i.DeregistrationProtection))];
+                .Select(i => new Ec2Image(i.ImageId, region, i.Name, i.State, i.OwnerId, i.CreationDate, Copy(i.Tags), [.. i.SnapshotIds], i.DeregistrationProtection, DeprecationTimeOf(i.ImageId)))];
         });
 
     /// <summary>
@@ -80,7 +80,7 @@ internal sealed partial class FakeEc2
                 .Where(i => i.Region == region && i.OwnerId == AccountId && !notYetVisible.Contains(i.ImageId))
                 .Where(i => filters.All(f => f.Values.Any(v => Matches(i, f.Name, v))))
                 .OrderBy(i => i.ImageId, StringComparer.Ordinal)
-                .Select(i => new Ec2Image(i.ImageId, region, i.Name, i.State, i.OwnerId, i.CreationDate, Copy(i.Tags), [.. i.SnapshotIds], i.DeregistrationProtection))];
+                .Select(i => new Ec2Image(i.ImageId, region, i.Name, i.State, i.OwnerId, i.CreationDate, Copy(i.Tags), [.. i.SnapshotIds], i.DeregistrationProtection, DeprecationTimeOf(i.ImageId)))];
         });
 
     private static bool Matches(FakeImage image, string filter, string value) => filter switch
@@ -288,6 +288,11 @@ internal sealed partial class FakeEc2
                 {
                     results.Add((snapshotId, "skipped"));
                 }
+                else if (IsLockedNow(snapshotId))
+                {
+                    // EC2's own DeleteSnapshot is refused: "client-error" [API_DeleteSnapshotReturnCode; moto patch 16].
+                    results.Add((snapshotId, "client-error"));
+                }
                 else if (snapshots.Remove(snapshotId))
                 {
                     deletedSnapshotIds.Add(snapshotId);
@@ -325,6 +330,11 @@ internal sealed partial class FakeEc2
             if (RootOf(snapshotId) is { } holder)
             {
                 throw Error("InvalidSnapshot.InUse", $"The snapshot {snapshotId} is currently in use by {holder}");
+            }
+
+            if (IsLockedNow(snapshotId))
+            {
+                throw Error("OperationNotPermitted", $"The snapshot '{snapshotId}' is locked and can't be deleted until its lock expires.");
             }
 
             snapshots.Remove(snapshotId);

@@ -52,7 +52,7 @@ internal sealed partial class FakeEc2
         {
             if (images.TryGetValue(imageId, out var image) && image.Region == region && !notYetVisible.Contains(imageId))
             {
-                return new ImageLookup(new Ec2Image(image.ImageId, region, image.Name, image.State, image.OwnerId, image.CreationDate, Copy(image.Tags), [.. image.SnapshotIds], image.DeregistrationProtection), false);
+                return new ImageLookup(new Ec2Image(image.ImageId, region, image.Name, image.State, image.OwnerId, image.CreationDate, Copy(image.Tags), [.. image.SnapshotIds], image.DeregistrationProtection, DeprecationTimeOf(image.ImageId)), false);
             }
 
             return deregisteredImageIds.Contains(imageId) || recycleBin.ContainsKey(imageId) ? ImageLookup.GoneForGood : ImageLookup.NotVisible;

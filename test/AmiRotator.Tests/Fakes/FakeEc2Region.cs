@@ -165,6 +165,15 @@ internal sealed class FakeEc2Region(FakeEc2 ec2, string region) : IEc2Region
         }
     }
 
+    public async Task<IReadOnlyDictionary<string, SnapshotLock>> ListSnapshotLocksAsync(CancellationToken ct) =>
+        await Send(FakeEc2.DescribeLockedSnapshots, "lock-state", () => ec2.LockedSnapshots(Region), ct).ConfigureAwait(false);
+
+    public async Task LockSnapshotAsync(LockAction action, CancellationToken ct) =>
+        await Send(FakeEc2.LockSnapshot, action.SnapshotId, () => ec2.Lock(Region, action.SnapshotId, action.Mode, action.ExpiresAt), ct).ConfigureAwait(false);
+
+    public async Task DeprecateImageAsync(DeprecateAction action, CancellationToken ct) =>
+        await Send(FakeEc2.EnableImageDeprecation, action.ImageId, () => ec2.Deprecate(Region, action.ImageId, action.DeprecateAt), ct).ConfigureAwait(false);
+
     public async Task<ImageLookup> FindImageAsync(string imageId, CancellationToken ct) =>
         await Send(Ec2Call.DescribeImages, imageId, () => ec2.FindImage(Region, imageId), ct).ConfigureAwait(false);
 

@@ -40,6 +40,9 @@ internal static class CallTable
         nameof(IEc2Region.FindImagesAsync),
         nameof(IEc2Region.FindSnapshotHoldersAsync),
         nameof(IEc2Region.AdoptAsync),
+        nameof(IEc2Region.ListSnapshotLocksAsync),
+        nameof(IEc2Region.LockSnapshotAsync),
+        nameof(IEc2Region.DeprecateImageAsync),
     };
 
     private static readonly string[] MutatingMethods =
@@ -62,6 +65,7 @@ internal static class CallTable
         {
             yield return Read(nameof(IEc2Region.ListOwnedImagesAsync), region, "ec2:DescribeImages");
             yield return Read(nameof(IEc2Region.ListManagedSnapshotsAsync), region, "ec2:DescribeSnapshots");
+            yield return Read(nameof(IEc2Region.ListSnapshotLocksAsync), region, "ec2:DescribeLockedSnapshots");
             yield return Read(nameof(IEc2Region.FindImageAsync), region, "ec2:DescribeImages");
             yield return Read(nameof(IEc2Region.FindImagesAsync), region, "ec2:DescribeImages");
             yield return Read(nameof(IEc2Region.FindSnapshotHoldersAsync), region, "ec2:DescribeImages");
@@ -232,6 +236,16 @@ internal static class CallTable
             .. deleteSnapshots,
         ]);
         yield return new SeamCall(nameof(IEc2Region.DeleteSnapshotAsync), region, "ec2:DeleteSnapshot", "a leftover or orphaned managed snapshot", deleteSnapshots);
+
+        // DEPRECATE_AFTER_DAYS: this stack's backups and copies, in both Regions.
+        yield return new SeamCall(nameof(IEc2Region.DeprecateImageAsync), region, "ec2:EnableImageDeprecation", $"deprecate {imageId}",
+            [Request("ec2:EnableImageDeprecation", PermissionWorld.ImageArn(region, imageId), "image", region, [.. ResourceTags(tags), ("ec2:Owner", [PermissionWorld.Account])])]);
+        if (isDr)
+        {
+            // DR_SNAPSHOT_LOCK: the snapshots of DR copies only.
+            yield return new SeamCall(nameof(IEc2Region.LockSnapshotAsync), region, "ec2:LockSnapshot", "lock a DR copy's snapshot",
+                [Request("ec2:LockSnapshot", PermissionWorld.SnapshotArn(region, PermissionWorld.CopySnapshotId), "snapshot", region, [.. ResourceTags(tags), ("ec2:Owner", [PermissionWorld.Account])])]);
+        }
     }
 
     /// <summary>
