@@ -50,18 +50,18 @@ internal static class InventoryReader
         // Locks are read with the snapshots, before the images: a lock set after this read is one DeleteSnapshot
         // refuses, which the executor reports; one seen here keeps its image and snapshot out of the plan.
         var locks = snapshots
-            ? await Read(locksPart, region.Region, "DescribeLockedSnapshots", async () => (IReadOnlyList<KeyValuePair<string, SnapshotLock>>)[.. await region.ListSnapshotLocksAsync(ct).ConfigureAwait(false)], unread, margin, log, ct).ConfigureAwait(false)
+            ? await Read(locksPart, region.Region, "DescribeLockedSnapshots", () => region.ListSnapshotLocksAsync(ct), unread, margin, log, ct).ConfigureAwait(false)
             : null;
         var managedSnapshots = snapshots
             ? await Read(snapshotsPart, region.Region, "DescribeSnapshots", () => region.ListManagedSnapshotsAsync(accountId, ct), unread, margin, log, ct).ConfigureAwait(false)
             : [];
         var images = await Read(imagesPart, region.Region, "DescribeImages", () => region.ListOwnedImagesAsync(null, ct), unread, margin, log, ct).ConfigureAwait(false);
-        return images is null ? null : new RegionInventory(region.Region, images, managedSnapshots ?? [],
-            locks?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
+        return images is null ? null : new RegionInventory(region.Region, images, managedSnapshots ?? [], locks);
     }
 
-    private static async Task<IReadOnlyList<T>?> Read<T>(
-        InventoryPart part, string region, string call, Func<Task<IReadOnlyList<T>>> read, List<ReadFailure> unread, TimeSpan margin, Log log, CancellationToken ct)
+    private static async Task<T?> Read<T>(
+        InventoryPart part, string region, string call, Func<Task<T>> read, List<ReadFailure> unread, TimeSpan margin, Log log, CancellationToken ct)
+        where T : class
     {
         try
         {

@@ -12,9 +12,13 @@ internal sealed record RegionInventory(
     IReadOnlyList<Ec2Snapshot> ManagedSnapshots,
     IReadOnlyDictionary<string, SnapshotLock>? Locks = null)
 {
+    /// <summary>The lock that stops deleting <paramref name="snapshotId"/> at <paramref name="now"/>, if any.</summary>
+    public SnapshotLock? ActiveLock(string snapshotId, DateTimeOffset now) =>
+        Locks?.GetValueOrDefault(snapshotId) is { } l && l.IsActiveAt(now) ? l : null;
+
     /// <summary>The active locks on <paramref name="image"/>'s snapshots at <paramref name="now"/>.</summary>
     public IEnumerable<SnapshotLock> LocksOn(Ec2Image image, DateTimeOffset now) =>
-        image.SnapshotIds.Select(s => Locks?.GetValueOrDefault(s)).OfType<SnapshotLock>().Where(l => l.IsActiveAt(now));
+        image.SnapshotIds.Select(s => ActiveLock(s, now)).OfType<SnapshotLock>();
 }
 
 /// <summary>

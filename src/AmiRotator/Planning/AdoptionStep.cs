@@ -41,7 +41,7 @@ internal static class AdoptionStep
 
         foreach (var image in Ownership.LegacyBackups(region, settings, inventory.AccountId, isDr).OrderBy(i => i.ImageId, StringComparer.Ordinal))
         {
-            if (!InScope(scope, image.InstanceId))
+            if (!scope.Covers(image.InstanceId))
             {
                 continue;
             }
@@ -64,7 +64,7 @@ internal static class AdoptionStep
         var used = region.Images.Where(i => i.HoldsSnapshots).SelectMany(i => i.SnapshotIds).ToHashSet(StringComparer.Ordinal);
         foreach (var snapshot in legacySnapshots.Values.Where(s => !claimed.Contains(s.SnapshotId) && !used.Contains(s.SnapshotId)).OrderBy(s => s.SnapshotId, StringComparer.Ordinal))
         {
-            if (InScope(scope, snapshot.InstanceId) && snapshot.InstanceId is { } instanceId && instances.ContainsKey(instanceId))
+            if (scope.Covers(snapshot.InstanceId) && snapshot.InstanceId is { } instanceId && instances.ContainsKey(instanceId))
             {
                 plan.Adoptions.Add(new AdoptAction(snapshot.SnapshotId, region.Region, instanceId, [snapshot.SnapshotId],
                     new Dictionary<string, string>(StringComparer.Ordinal) { [ManagedTags.Owner] = settings.Owner },
@@ -89,7 +89,4 @@ internal static class AdoptionStep
 
         return tags;
     }
-
-    private static bool InScope(PassScope scope, string? instanceId) =>
-        scope.InstanceIds is null || (instanceId is not null && scope.InstanceIds.Contains(instanceId));
 }

@@ -42,7 +42,7 @@ internal static class CopyStep
         var notWanted = NotWantedInDr(settings, inventory, owned);
         var sources = owned
             .Where(i => scope.ImageIds is null || scope.ImageIds.Contains(i.ImageId))
-            .Where(i => scope.InstanceIds is null || (i.InstanceId is not null && scope.InstanceIds.Contains(i.InstanceId)))
+            .Where(i => scope.Covers(i.InstanceId))
             .OrderByDescending(i => i.CreationDate).ThenBy(i => i.ImageId, StringComparer.Ordinal);
 
         foreach (var image in sources)

@@ -31,7 +31,7 @@ internal static class DeprecationStep
 
             foreach (var image in Ownership.OwnedBackups(region, settings, inventory.AccountId, isDr)
                          .Where(i => i.IsAvailable && i.DeprecationTime is null && !retiring.Contains(i.ImageId) && i.BackupTime != DateTimeOffset.MinValue && scope.Now - i.BackupTime >= after)
-                         .Where(i => scope.InstanceIds is null || (i.InstanceId is not null && scope.InstanceIds.Contains(i.InstanceId)))
+                         .Where(i => scope.Covers(i.InstanceId))
                          .OrderBy(i => i.ImageId, StringComparer.Ordinal))
             {
                 plan.Deprecations.Add(new DeprecateAction(image.ImageId, region.Region, image.InstanceId, at,

@@ -40,10 +40,10 @@ internal static class LockStep
         var retiring = plan.Candidates.Select(c => c.ImageId).ToHashSet(StringComparer.Ordinal);
         foreach (var copy in Ownership.OwnedBackups(dr, settings, inventory.AccountId, isDr: true)
                      .Where(c => (c.IsAvailable || c.IsPending) && !retiring.Contains(c.ImageId))
-                     .Where(c => scope.InstanceIds is null || (c.InstanceId is not null && scope.InstanceIds.Contains(c.InstanceId)))
+                     .Where(c => scope.Covers(c.InstanceId))
                      .OrderBy(c => c.ImageId, StringComparer.Ordinal))
         {
-            var unlocked = copy.SnapshotIds.Where(s => dr.Locks.GetValueOrDefault(s) is not { } l || !l.IsActiveAt(scope.Now)).Order(StringComparer.Ordinal).ToList();
+            var unlocked = copy.SnapshotIds.Where(s => dr.ActiveLock(s, scope.Now) is null).Order(StringComparer.Ordinal).ToList();
             if (unlocked.Count == 0)
             {
                 continue;

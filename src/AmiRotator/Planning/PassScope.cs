@@ -24,6 +24,10 @@ internal sealed record PassScope(
     /// when it has no token.
     /// </summary>
     public bool Manual => Backup && ScheduledTime is null;
+
+    /// <summary>Whether a backup or snapshot of <paramref name="instanceId"/> is this pass's to judge: every one when
+    /// the pass names no instances, else only those of the named ones (one without an instance is never named).</summary>
+    public bool Covers(string? instanceId) => InstanceIds is null || (instanceId is not null && InstanceIds.Contains(instanceId));
 }
 
 /// <summary>

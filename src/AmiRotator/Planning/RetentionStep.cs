@@ -14,11 +14,13 @@ internal static class RetentionStep
 {
     private const string RetentionScope = "retention";
 
+    private const string LocksUnreadable = "snapshot locks unreadable: a locked snapshot can't be deleted";
+
     public static void Plan(Settings settings, Inventory.Inventory inventory, PassScope scope, ImageReferences? references, RegionInventory region, bool isDr, PlanBuilder plan)
     {
         var instances = inventory.Instances.ToDictionary(i => i.InstanceId, StringComparer.Ordinal);
         var owned = Ownership.OwnedBackups(region, settings, inventory.AccountId, isDr)
-            .Where(i => scope.InstanceIds is null || (i.InstanceId is not null && scope.InstanceIds.Contains(i.InstanceId)));
+            .Where(i => scope.Covers(i.InstanceId));
 
         // A failed DR copy whose retry has not started yet is the only trace of the failure the copy step needs,
         // as long as its source is still there to retry from.
@@ -94,7 +96,7 @@ internal static class RetentionStep
 
                 if (locksUnread)
                 {
-                    plan.Kept.Add(Keep(image, "snapshot locks unreadable: a locked snapshot can't be deleted"));
+                    plan.Kept.Add(Keep(image, LocksUnreadable));
                     continue;
                 }
 
@@ -122,10 +124,9 @@ internal static class RetentionStep
                     continue;
                 }
 
-                if (image.IsFailed && (locksUnread || Locked(region, image, scope.Now).Any()))
+                if (image.IsFailed && (locksUnread ? [LocksUnreadable] : Locked(region, image, scope.Now).ToList()) is { Count: > 0 } lockReasons)
                 {
-                    plan.Kept.Add(new KeepDecision(image.ImageId, region.Region, instanceId, image.BackupTime,
-                        locksUnread ? ["snapshot locks unreadable: a locked snapshot can't be deleted"] : [.. Locked(region, image, scope.Now)]));
+                    plan.Kept.Add(new KeepDecision(image.ImageId, region.Region, instanceId, image.BackupTime, lockReasons));
                     continue;
                 }
 

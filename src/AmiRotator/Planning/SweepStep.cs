@@ -25,7 +25,7 @@ internal static class SweepStep
                 continue;
             }
 
-            if (scope.InstanceIds is not null && (snapshot.InstanceId is null || !scope.InstanceIds.Contains(snapshot.InstanceId)))
+            if (!scope.Covers(snapshot.InstanceId))
             {
                 continue;
             }
@@ -35,12 +35,12 @@ internal static class SweepStep
                 continue;
             }
 
-            if (locksUnread || region.Locks?.GetValueOrDefault(snapshot.SnapshotId) is { } l && l.IsActiveAt(scope.Now))
+            if (locksUnread || region.ActiveLock(snapshot.SnapshotId, scope.Now) is not null)
             {
                 // DeleteSnapshot can't remove a locked snapshot [ebs-snapshot-lock]: it is swept once the lock expires.
-                plan.Skipped.Add(new Skip(snapshot.SnapshotId, region.Region, snapshot.InstanceId, locksUnread
-                    ? "orphan kept: the Region's snapshot locks could not be read"
-                    : $"orphan kept: snapshot {region.Locks![snapshot.SnapshotId].Describe()}; deleted after the lock expires"));
+                plan.Skipped.Add(new Skip(snapshot.SnapshotId, region.Region, snapshot.InstanceId, region.ActiveLock(snapshot.SnapshotId, scope.Now) is { } active
+                    ? $"orphan kept: snapshot {active.Describe()}; deleted after the lock expires"
+                    : "orphan kept: the Region's snapshot locks could not be read"));
                 continue;
             }
 

@@ -3,6 +3,7 @@ using AmiRotator.Drills;
 using AmiRotator.Inventory;
 using AmiRotator.Tests.Iam;
 using Xunit;
+using static AmiRotator.Tests.Permissions.RoleEvaluation;
 
 namespace AmiRotator.Tests.Permissions;
 
@@ -13,8 +14,6 @@ namespace AmiRotator.Tests.Permissions;
 public sealed class DrillPermissionTests
 {
     private const string World = "SAM: restore drills";
-    private static readonly Sar Reference = Sar.Load();
-    private static readonly PolicyEvaluator Evaluator = new(Reference);
 
     [Fact]
     public void DrillSeam_WhenItsMethodsAreListed_EachHasRowsInTheTable()
@@ -65,6 +64,4 @@ public sealed class DrillPermissionTests
         var world = Deployments.Named("SAM: DR Region");
         Assert.DoesNotContain(world.Stack.RoleStatements, s => (s.Action ?? []).Any(a => a is "ec2:RunInstances" or "ec2:TerminateInstances"));
     }
-
-    private static Evaluation Evaluate(PermissionWorld world, AuthorizationRequest request) => Evaluator.Evaluate(world.Stack.RoleStatements, request);
 }

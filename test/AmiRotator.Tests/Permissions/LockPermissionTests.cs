@@ -1,6 +1,7 @@
 using AmiRotator.Inventory;
 using AmiRotator.Tests.Iam;
 using Xunit;
+using static AmiRotator.Tests.Permissions.RoleEvaluation;
 
 namespace AmiRotator.Tests.Permissions;
 
@@ -12,8 +13,6 @@ namespace AmiRotator.Tests.Permissions;
 public sealed class LockPermissionTests
 {
     private const string World = "SAM: restore drills";
-    private static readonly Sar Reference = Sar.Load();
-    private static readonly PolicyEvaluator Evaluator = new(Reference);
 
     [Fact]
     public void LockSnapshot_OfOurDrCopysSnapshot_IsAllowed_ButNotInTheHomeRegion_NorOnAnotherStacksOrAnUnmanagedSnapshot()
@@ -56,6 +55,4 @@ public sealed class LockPermissionTests
         Assert.Equal(Verdict.Allowed, Evaluate(world, ours).Verdict);
         Assert.Equal(Verdict.ImplicitDeny, Evaluate(world, notOurs).Verdict);
     }
-
-    private static Evaluation Evaluate(PermissionWorld world, AuthorizationRequest request) => Evaluator.Evaluate(world.Stack.RoleStatements, request);
 }

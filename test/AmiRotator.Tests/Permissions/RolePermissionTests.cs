@@ -1,6 +1,7 @@
 using AmiRotator.Inventory;
 using AmiRotator.Tests.Iam;
 using Xunit;
+using static AmiRotator.Tests.Permissions.RoleEvaluation;
 
 namespace AmiRotator.Tests.Permissions;
 
@@ -11,9 +12,6 @@ namespace AmiRotator.Tests.Permissions;
 /// </summary>
 public sealed class RolePermissionTests
 {
-    private static readonly Sar Reference = Sar.Load();
-    private static readonly PolicyEvaluator Evaluator = new(Reference);
-
     public static TheoryData<string> Worlds => Deployments.Names();
 
     public static TheoryData<string> DrWorlds
@@ -244,9 +242,6 @@ public sealed class RolePermissionTests
             }
         }
     }
-
-    private static Evaluation Evaluate(PermissionWorld world, AuthorizationRequest request) =>
-        Evaluator.Evaluate(world.Stack.RoleStatements, request);
 
     private static readonly string[] Services = ["ec2", "kms", "ssm", "imagebuilder", "sqs"];
 
