@@ -45,6 +45,10 @@ internal sealed class DeployedStack
     /// <summary>The SAM template deployed in <paramref name="region"/> (its partition follows from the Region's name).</summary>
     public static DeployedStack FromSamIn(string region, IReadOnlyDictionary<string, string> parameters) => new(SamTemplate, parameters, region: region);
 
+    /// <summary>A plain CloudFormation template of the repository (no transform), such as dr-events.yaml, in <paramref name="region"/>.</summary>
+    public static DeployedStack FromPlainTemplate(string file, IReadOnlyDictionary<string, string> parameters, string region) =>
+        new(YamlAsJson(Path.Combine(RepositoryFiles.Root, file)), parameters, "ami-rotator-dr-events", region);
+
     public static DeployedStack FromStackSet(IReadOnlyDictionary<string, string> parameters)
     {
         var withCode = new Dictionary<string, string>(parameters, StringComparer.Ordinal)

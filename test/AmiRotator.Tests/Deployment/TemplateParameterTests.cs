@@ -41,6 +41,7 @@ public sealed class TemplateParameterTests
         ["Architecture"] = "the function's Architectures",
         ["DrEbsDefaultKmsKeyArn"] = "the role's KMS statements",
         ["SourceKmsKeyArns"] = "the role's KMS statements",
+        ["RecycleBinDays"] = "the Recycle Bin rules",
     };
 
     private static SamTemplate Template => SamTemplate.Current;
@@ -90,6 +91,16 @@ public sealed class TemplateParameterTests
 
         Assert.True(DeploymentParameters.ContainsKey(name), $"{name} is neither a function setting nor a deployment parameter.");
         Assert.True(SamTemplate.References(Template.Resources, name), $"{name} is not used by {DeploymentParameters[name]}.");
+    }
+
+    [Fact]
+    public void Parameters_InTheConsole_EachSitInExactlyOneGroup()
+    {
+        // The console lists an ungrouped parameter under "Other parameters", away from the settings it belongs with.
+        var groups = SamTemplate.List(SamTemplate.Map(SamTemplate.Map(Template.Root, "Metadata"), "AWS::CloudFormation::Interface"), "ParameterGroups");
+        var grouped = groups.SelectMany(g => SamTemplate.List((Dictionary<string, object?>)g!, "Parameters")).Cast<string>().ToList();
+
+        Assert.Equal(Template.Parameters.Keys.Order(StringComparer.Ordinal), grouped.Order(StringComparer.Ordinal));
     }
 
     [Fact]
