@@ -13,71 +13,48 @@ namespace AmiRotator.Tests.Emulator;
 /// exist." The emulator counts the lag in Describe calls.
 /// </summary>
 [Collection(MotoCollection.Name)]
-public sealed class MotoConsistencyTests : IAsyncLifetime
+public sealed class MotoConsistencyTests(MotoServer moto) : MotoPatchTests(moto)
 {
-    private const string East = "us-east-1";
-    private const string West = "us-west-2";
-
-    private readonly MotoServer _moto;
-    private readonly AmazonEC2Client _east;
-    private readonly AmazonEC2Client _west;
-
-    public MotoConsistencyTests(MotoServer moto)
-    {
-        _moto = moto;
-        _east = moto.Client(East);
-        _west = moto.Client(West);
-    }
-
-    public Task InitializeAsync() => _moto.ResetAsync();
-
-    public Task DisposeAsync()
-    {
-        _east.Dispose();
-        _west.Dispose();
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public async Task NewImages_WithLagTwo_AreNotFoundAndNotListedForTwoDescribeCallsInTheirRegion()
     {
-        var instanceId = await _moto.SeedInstanceAsync(East, new Dictionary<string, string>());
-        var source = (await _east.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = "visible-source" })).ImageId;
-        await _moto.SetConsistencyLagAsync(2);
+        var instanceId = await Moto.SeedInstanceAsync(East, new Dictionary<string, string>());
+        var source = (await EastClient.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = "visible-source" })).ImageId;
+        await Moto.SetConsistencyLagAsync(2);
 
-        var created = (await _east.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = "lagging" })).ImageId;
+        var created = (await EastClient.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = "lagging" })).ImageId;
 
-        await FailsWithAsync("InvalidAMIID.NotFound", () => _east.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [created] }));
-        Assert.Equal([source], (await OwnImagesAsync(_east)).Select(i => i.ImageId));
-        Assert.Equal("lagging", (await DescribeImageAsync(_east, created)).Name); // the third call sees it
+        await FailsWithAsync("InvalidAMIID.NotFound", () => EastClient.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [created] }));
+        Assert.Equal([source], (await OwnImagesAsync(EastClient)).Select(i => i.ImageId));
+        Assert.Equal("lagging", (await DescribeImageAsync(EastClient, created)).Name); // the third call sees it
 
         // A copy lags in its own Region (the source is checked against the true state: it is available).
-        var copy = (await _west.CopyImageAsync(new CopyImageRequest { SourceImageId = created, SourceRegion = East, Name = "lagging-copy" })).ImageId;
-        Assert.Empty(await OwnImagesAsync(_west));
-        await FailsWithAsync("InvalidAMIID.NotFound", () => _west.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [copy] }));
-        Assert.Equal([copy], (await OwnImagesAsync(_west)).Select(i => i.ImageId));
+        var copy = (await WestClient.CopyImageAsync(new CopyImageRequest { SourceImageId = created, SourceRegion = East, Name = "lagging-copy" })).ImageId;
+        Assert.Empty(await OwnImagesAsync(WestClient));
+        await FailsWithAsync("InvalidAMIID.NotFound", () => WestClient.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [copy] }));
+        Assert.Equal([copy], (await OwnImagesAsync(WestClient)).Select(i => i.ImageId));
 
         // RegisterImage too.
-        var registered = (await _east.RegisterImageAsync(new RegisterImageRequest { Name = "lagging-registered" })).ImageId;
-        await FailsWithAsync("InvalidAMIID.NotFound", () => _east.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [registered] }));
-        await FailsWithAsync("InvalidAMIID.NotFound", () => _east.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [registered] }));
-        Assert.Equal("lagging-registered", (await DescribeImageAsync(_east, registered)).Name);
+        var registered = (await EastClient.RegisterImageAsync(new RegisterImageRequest { Name = "lagging-registered" })).ImageId;
+        await FailsWithAsync("InvalidAMIID.NotFound", () => EastClient.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [registered] }));
+        await FailsWithAsync("InvalidAMIID.NotFound", () => EastClient.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [registered] }));
+        Assert.Equal("lagging-registered", (await DescribeImageAsync(EastClient, registered)).Name);
     }
 
     [Fact]
     public async Task StateChange_WithLagTwo_ShowsThePreviousStateForTwoDescribeCalls()
     {
-        await _moto.SetNewImageStateAsync("pending");
-        var imageId = await CreateImageAsync(_moto, _east, East, "state-lag");
-        await _moto.SetConsistencyLagAsync(2);
+        await Moto.SetNewImageStateAsync("pending");
+        var imageId = await CreateImageAsync(Moto, EastClient, East, "state-lag");
+        await Moto.SetConsistencyLagAsync(2);
 
-        await _moto.SetImageStateAsync(imageId, "failed", "simulated failure");
+        await Moto.SetImageStateAsync(imageId, "failed", "simulated failure");
 
-        var first = await DescribeImageAsync(_east, imageId);
+        var first = await DescribeImageAsync(EastClient, imageId);
         Assert.Equal(ImageState.Pending, first.State);
         Assert.Null(first.StateReason);
-        Assert.Empty(await OwnImagesAsync(_east, new Filter("state", ["failed"]))); // the state filter sees the old state too
-        var third = await DescribeImageAsync(_east, imageId);
+        Assert.Empty(await OwnImagesAsync(EastClient, new Filter("state", ["failed"]))); // the state filter sees the old state too
+        var third = await DescribeImageAsync(EastClient, imageId);
         Assert.Equal(ImageState.Failed, third.State);
         Assert.Equal("simulated failure", third.StateReason?.Message);
     }
@@ -85,25 +62,25 @@ public sealed class MotoConsistencyTests : IAsyncLifetime
     [Fact]
     public async Task NewSnapshots_WithLagOne_AreNotFoundForOneDescribeSnapshotsCall()
     {
-        var instanceId = await _moto.SeedInstanceAsync(East, new Dictionary<string, string>());
-        await _moto.SetConsistencyLagAsync(1);
-        var imageId = (await _east.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = "snapshot-lag" })).ImageId;
-        await FailsWithAsync("InvalidAMIID.NotFound", () => _east.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId] }));
-        var snapshotId = (await DescribeImageAsync(_east, imageId)).BlockDeviceMappings[0].Ebs.SnapshotId;
+        var instanceId = await Moto.SeedInstanceAsync(East, new Dictionary<string, string>());
+        await Moto.SetConsistencyLagAsync(1);
+        var imageId = (await EastClient.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = "snapshot-lag" })).ImageId;
+        await FailsWithAsync("InvalidAMIID.NotFound", () => EastClient.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId] }));
+        var snapshotId = (await DescribeImageAsync(EastClient, imageId)).BlockDeviceMappings[0].Ebs.SnapshotId;
 
-        await FailsWithAsync("InvalidSnapshot.NotFound", () => _east.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { SnapshotIds = [snapshotId] }));
+        await FailsWithAsync("InvalidSnapshot.NotFound", () => EastClient.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { SnapshotIds = [snapshotId] }));
 
-        Assert.Single((await _east.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { SnapshotIds = [snapshotId] })).Snapshots);
+        Assert.Single((await EastClient.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { SnapshotIds = [snapshotId] })).Snapshots);
     }
 
     [Fact]
     public async Task Lag_IsOffByDefaultAndAfterReset()
     {
-        await _moto.SetConsistencyLagAsync(3);
-        await _moto.ResetAsync();
+        await Moto.SetConsistencyLagAsync(3);
+        await Moto.ResetAsync();
 
-        var imageId = await CreateImageAsync(_moto, _east, East, "no-lag");
+        var imageId = await CreateImageAsync(Moto, EastClient, East, "no-lag");
 
-        Assert.Equal("no-lag", (await DescribeImageAsync(_east, imageId)).Name);
+        Assert.Equal("no-lag", (await DescribeImageAsync(EastClient, imageId)).Name);
     }
 }

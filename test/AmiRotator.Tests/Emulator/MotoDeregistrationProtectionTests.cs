@@ -13,33 +13,14 @@ namespace AmiRotator.Tests.Emulator;
 /// DeregisterImage is not documented; the emulator answers OperationNotPermitted [errors-overview], a guess.
 /// </summary>
 [Collection(MotoCollection.Name)]
-public sealed class MotoDeregistrationProtectionTests : IAsyncLifetime
+public sealed class MotoDeregistrationProtectionTests(MotoServer moto) : MotoPatchTests(moto)
 {
-    private const string East = "us-east-1";
-
-    private readonly MotoServer _moto;
-    private readonly AmazonEC2Client _east;
-
-    public MotoDeregistrationProtectionTests(MotoServer moto)
-    {
-        _moto = moto;
-        _east = moto.Client(East);
-    }
-
-    public Task InitializeAsync() => _moto.ResetAsync();
-
-    public Task DisposeAsync()
-    {
-        _east.Dispose();
-        return Task.CompletedTask;
-    }
-
     // [ami-deregistration-protection] "Deregistration protection is turned off by default on all existing and new AMIs";
     // EC2's describe-images shows it as "disabled".
     [Fact]
     public async Task NewImage_ReportsDeregistrationProtectionDisabled()
     {
-        var image = await DescribeImageAsync(_east, await CreateImageAsync(_moto, _east, East, "unprotected"));
+        var image = await DescribeImageAsync(EastClient, await CreateImageAsync(Moto, EastClient, East, "unprotected"));
 
         Assert.Equal("disabled", image.DeregistrationProtection);
     }
@@ -47,23 +28,23 @@ public sealed class MotoDeregistrationProtectionTests : IAsyncLifetime
     [Fact]
     public async Task Enable_WithoutCooldown_RefusesDeregisterUntilDisabled()
     {
-        var imageId = await CreateImageAsync(_moto, _east, East, "protected");
+        var imageId = await CreateImageAsync(Moto, EastClient, East, "protected");
 
-        var enabled = await _east.EnableImageDeregistrationProtectionAsync(new EnableImageDeregistrationProtectionRequest { ImageId = imageId });
+        var enabled = await EastClient.EnableImageDeregistrationProtectionAsync(new EnableImageDeregistrationProtectionRequest { ImageId = imageId });
 
         Assert.Equal("enabled-without-cooldown", enabled.Return); // the AWS CLI example's output
-        Assert.Equal("enabled-without-cooldown", (await DescribeImageAsync(_east, imageId)).DeregistrationProtection);
-        await FailsWithAsync("OperationNotPermitted", () => _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId, DeleteAssociatedSnapshots = true }));
-        var image = await DescribeImageAsync(_east, imageId);
+        Assert.Equal("enabled-without-cooldown", (await DescribeImageAsync(EastClient, imageId)).DeregistrationProtection);
+        await FailsWithAsync("OperationNotPermitted", () => EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId, DeleteAssociatedSnapshots = true }));
+        var image = await DescribeImageAsync(EastClient, imageId);
         Assert.Equal(ImageState.Available, image.State);
-        Assert.True(await SnapshotExistsAsync(_east, image.BlockDeviceMappings[0].Ebs.SnapshotId));
+        Assert.True(await SnapshotExistsAsync(EastClient, image.BlockDeviceMappings[0].Ebs.SnapshotId));
 
-        var disabled = await _east.DisableImageDeregistrationProtectionAsync(new DisableImageDeregistrationProtectionRequest { ImageId = imageId });
+        var disabled = await EastClient.DisableImageDeregistrationProtectionAsync(new DisableImageDeregistrationProtectionRequest { ImageId = imageId });
 
         Assert.Equal("disabled", disabled.Return);
-        Assert.Equal("disabled", (await DescribeImageAsync(_east, imageId)).DeregistrationProtection);
-        await _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId });
-        Assert.Empty(await OwnImagesAsync(_east));
+        Assert.Equal("disabled", (await DescribeImageAsync(EastClient, imageId)).DeregistrationProtection);
+        await EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId });
+        Assert.Empty(await OwnImagesAsync(EastClient));
     }
 
     // [API_DisableImageDeregistrationProtection] "If you chose to include a 24-hour cooldown period ... when you disable
@@ -71,34 +52,34 @@ public sealed class MotoDeregistrationProtectionTests : IAsyncLifetime
     [Fact]
     public async Task Enable_WithCooldown_StillRefusesDeregisterRightAfterDisable_AndShowsWhenTheCooldownEnds()
     {
-        var imageId = await CreateImageAsync(_moto, _east, East, "protected-with-cooldown");
-        var enabled = await _east.EnableImageDeregistrationProtectionAsync(new EnableImageDeregistrationProtectionRequest { ImageId = imageId, WithCooldown = true });
+        var imageId = await CreateImageAsync(Moto, EastClient, East, "protected-with-cooldown");
+        var enabled = await EastClient.EnableImageDeregistrationProtectionAsync(new EnableImageDeregistrationProtectionRequest { ImageId = imageId, WithCooldown = true });
         Assert.Equal("enabled-with-cooldown", enabled.Return);
-        Assert.Equal("enabled-with-cooldown", (await DescribeImageAsync(_east, imageId)).DeregistrationProtection);
-        await FailsWithAsync("OperationNotPermitted", () => _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId }));
+        Assert.Equal("enabled-with-cooldown", (await DescribeImageAsync(EastClient, imageId)).DeregistrationProtection);
+        await FailsWithAsync("OperationNotPermitted", () => EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId }));
 
         var before = DateTime.UtcNow;
-        await _east.DisableImageDeregistrationProtectionAsync(new DisableImageDeregistrationProtectionRequest { ImageId = imageId });
+        await EastClient.DisableImageDeregistrationProtectionAsync(new DisableImageDeregistrationProtectionRequest { ImageId = imageId });
 
         // During the cooldown EC2 reports "disabled after <time>".
-        var shown = (await DescribeImageAsync(_east, imageId)).DeregistrationProtection;
+        var shown = (await DescribeImageAsync(EastClient, imageId)).DeregistrationProtection;
         Assert.StartsWith("disabled after ", shown, StringComparison.Ordinal);
         var ends = DateTime.ParseExact(shown["disabled after ".Length..], "yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
         Assert.InRange(ends, before.AddHours(24).AddMinutes(-1), DateTime.UtcNow.AddHours(24).AddMinutes(1));
 
-        await FailsWithAsync("OperationNotPermitted", () => _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId }));
-        Assert.Single(await OwnImagesAsync(_east));
+        await FailsWithAsync("OperationNotPermitted", () => EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId }));
+        Assert.Single(await OwnImagesAsync(EastClient));
     }
 
     [Fact]
     public async Task EnableAndDisable_OfAnUnknownOrDeregisteredImage_FailWithTheAmiErrors()
     {
-        await FailsWithAsync("InvalidAMIID.NotFound", () => _east.EnableImageDeregistrationProtectionAsync(new EnableImageDeregistrationProtectionRequest { ImageId = "ami-0123456789abcdef0" }));
+        await FailsWithAsync("InvalidAMIID.NotFound", () => EastClient.EnableImageDeregistrationProtectionAsync(new EnableImageDeregistrationProtectionRequest { ImageId = "ami-0123456789abcdef0" }));
 
-        var imageId = await CreateImageAsync(_moto, _east, East, "gone");
-        await _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId });
+        var imageId = await CreateImageAsync(Moto, EastClient, East, "gone");
+        await EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId });
 
         // [errors-overview] "InvalidAMIID.Unavailable: The specified AMI has been deregistered and is no longer available".
-        await FailsWithAsync("InvalidAMIID.Unavailable", () => _east.DisableImageDeregistrationProtectionAsync(new DisableImageDeregistrationProtectionRequest { ImageId = imageId }));
+        await FailsWithAsync("InvalidAMIID.Unavailable", () => EastClient.DisableImageDeregistrationProtectionAsync(new DisableImageDeregistrationProtectionRequest { ImageId = imageId }));
     }
 }

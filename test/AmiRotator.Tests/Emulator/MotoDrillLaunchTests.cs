@@ -14,31 +14,8 @@ namespace AmiRotator.Tests.Emulator;
 /// [API_DescribeInstanceStatus] IncludeAllInstances "When true, includes the health status for all instances."
 /// </summary>
 [Collection(MotoCollection.Name)]
-public sealed class MotoDrillLaunchTests : IAsyncLifetime
+public sealed class MotoDrillLaunchTests(MotoServer moto) : MotoPatchTests(moto)
 {
-    private const string East = "us-east-1";
-    private const string West = "us-west-2";
-
-    private readonly MotoServer _moto;
-    private readonly AmazonEC2Client _east;
-    private readonly AmazonEC2Client _west;
-
-    public MotoDrillLaunchTests(MotoServer moto)
-    {
-        _moto = moto;
-        _east = moto.Client(East);
-        _west = moto.Client(West);
-    }
-
-    public Task InitializeAsync() => _moto.ResetAsync();
-
-    public Task DisposeAsync()
-    {
-        _east.Dispose();
-        _west.Dispose();
-        return Task.CompletedTask;
-    }
-
     // The drill's launch: the DR copy, an isolated subnet, the drill's security group and instance tags; no public IP.
     [Fact]
     public async Task RunInstances_InTheDrRegion_FromTheCopiedImage_WithSubnetGroupsAndTags_LaunchesIt()
@@ -46,7 +23,7 @@ public sealed class MotoDrillLaunchTests : IAsyncLifetime
         var (_, copy) = await CopiedImageAsync("web-backup");
         var (subnet, group) = await DrillNetworkAsync();
 
-        var run = await _west.RunInstancesAsync(new RunInstancesRequest
+        var run = await WestClient.RunInstancesAsync(new RunInstancesRequest
         {
             ImageId = copy,
             MinCount = 1,
@@ -75,7 +52,7 @@ public sealed class MotoDrillLaunchTests : IAsyncLifetime
         var (_, copy) = await CopiedImageAsync("app-backup");
         var (subnet, group) = await DrillNetworkAsync();
 
-        var run = await _west.RunInstancesAsync(new RunInstancesRequest
+        var run = await WestClient.RunInstancesAsync(new RunInstancesRequest
         {
             ImageId = copy,
             MinCount = 1,
@@ -92,7 +69,7 @@ public sealed class MotoDrillLaunchTests : IAsyncLifetime
         Assert.Equal([group], Assert.Single(instance.NetworkInterfaces).Groups.Select(g => g.GroupId));
         Assert.Equal("true", TagValue(instance.Tags, "ami-rotator:drill"));
 
-        await FailsWithAsync("InvalidParameterCombination", () => _west.RunInstancesAsync(new RunInstancesRequest
+        await FailsWithAsync("InvalidParameterCombination", () => WestClient.RunInstancesAsync(new RunInstancesRequest
         {
             ImageId = copy,
             MinCount = 1,
@@ -109,21 +86,21 @@ public sealed class MotoDrillLaunchTests : IAsyncLifetime
     {
         var (_, copy) = await CopiedImageAsync("db-backup");
         var (subnet, group) = await DrillNetworkAsync();
-        var run = await _west.RunInstancesAsync(new RunInstancesRequest { ImageId = copy, MinCount = 1, MaxCount = 1, SubnetId = subnet, SecurityGroupIds = [group] });
+        var run = await WestClient.RunInstancesAsync(new RunInstancesRequest { ImageId = copy, MinCount = 1, MaxCount = 1, SubnetId = subnet, SecurityGroupIds = [group] });
         var instanceId = run.Reservation.Instances[0].InstanceId;
 
-        var running = Assert.Single((await _west.DescribeInstanceStatusAsync(new DescribeInstanceStatusRequest { InstanceIds = [instanceId], IncludeAllInstances = true })).InstanceStatuses);
+        var running = Assert.Single((await WestClient.DescribeInstanceStatusAsync(new DescribeInstanceStatusRequest { InstanceIds = [instanceId], IncludeAllInstances = true })).InstanceStatuses);
 
         Assert.Equal(("running", "ok", "ok"), (running.InstanceState.Name.Value, running.Status.Status.Value, running.SystemStatus.Status.Value));
         Assert.Contains(running.Status.Details, d => d.Name.Value == "reachability" && d.Status.Value == "passed");
 
-        var terminating = Assert.Single((await _west.TerminateInstancesAsync(new TerminateInstancesRequest { InstanceIds = [instanceId] })).TerminatingInstances);
+        var terminating = Assert.Single((await WestClient.TerminateInstancesAsync(new TerminateInstancesRequest { InstanceIds = [instanceId] })).TerminatingInstances);
 
         Assert.Equal(("running", "shutting-down"), (terminating.PreviousState.Name.Value, terminating.CurrentState.Name.Value));
         Assert.Equal("terminated", (await DescribeInstanceAsync(instanceId)).State.Name.Value);
-        var all = Assert.Single((await _west.DescribeInstanceStatusAsync(new DescribeInstanceStatusRequest { InstanceIds = [instanceId], IncludeAllInstances = true })).InstanceStatuses);
+        var all = Assert.Single((await WestClient.DescribeInstanceStatusAsync(new DescribeInstanceStatusRequest { InstanceIds = [instanceId], IncludeAllInstances = true })).InstanceStatuses);
         Assert.Equal(("terminated", "not-applicable"), (all.InstanceState.Name.Value, all.Status.Status.Value));
-        Assert.Empty((await _west.DescribeInstanceStatusAsync(new DescribeInstanceStatusRequest { InstanceIds = [instanceId] })).InstanceStatuses ?? []);
+        Assert.Empty((await WestClient.DescribeInstanceStatusAsync(new DescribeInstanceStatusRequest { InstanceIds = [instanceId] })).InstanceStatuses ?? []);
     }
 
     // "InvalidAMIID.Unavailable: ... is not in a state from which you can launch an instance": a copy still pending (or
@@ -133,18 +110,18 @@ public sealed class MotoDrillLaunchTests : IAsyncLifetime
     [InlineData("failed")]
     public async Task RunInstances_OfAnImageThatIsNotAvailable_FailsWithInvalidAmiIdUnavailable(string state)
     {
-        await _moto.SetNewCopyStateAsync("pending");
+        await Moto.SetNewCopyStateAsync("pending");
         var (_, copy) = await CopiedImageAsync("not-yet");
         if (state != "pending")
         {
-            await _moto.SetImageStateAsync(copy, state, "copy failed");
+            await Moto.SetImageStateAsync(copy, state, "copy failed");
         }
 
-        await FailsWithAsync("InvalidAMIID.Unavailable", () => _west.RunInstancesAsync(new RunInstancesRequest { ImageId = copy, MinCount = 1, MaxCount = 1 }));
-        Assert.Empty((await _west.DescribeInstancesAsync(new DescribeInstancesRequest())).Reservations ?? []);
+        await FailsWithAsync("InvalidAMIID.Unavailable", () => WestClient.RunInstancesAsync(new RunInstancesRequest { ImageId = copy, MinCount = 1, MaxCount = 1 }));
+        Assert.Empty((await WestClient.DescribeInstancesAsync(new DescribeInstancesRequest())).Reservations ?? []);
 
-        await _moto.SetImageStateAsync(copy, "available");
-        Assert.Single((await _west.RunInstancesAsync(new RunInstancesRequest { ImageId = copy, MinCount = 1, MaxCount = 1 })).Reservation.Instances);
+        await Moto.SetImageStateAsync(copy, "available");
+        Assert.Single((await WestClient.RunInstancesAsync(new RunInstancesRequest { ImageId = copy, MinCount = 1, MaxCount = 1 })).Reservation.Instances);
     }
 
     // [API_DeregisterImage] "A deregistered AMI can't be used to launch new instances." An image of another Region doesn't
@@ -153,31 +130,31 @@ public sealed class MotoDrillLaunchTests : IAsyncLifetime
     public async Task RunInstances_OfADeregisteredUnknownOrOtherRegionImage_FailsWithTheAmiErrors()
     {
         var (source, copy) = await CopiedImageAsync("retired");
-        await _west.DeregisterImageAsync(new DeregisterImageRequest { ImageId = copy });
+        await WestClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = copy });
 
-        await FailsWithAsync("InvalidAMIID.Unavailable", () => _west.RunInstancesAsync(new RunInstancesRequest { ImageId = copy, MinCount = 1, MaxCount = 1 }));
-        await FailsWithAsync("InvalidAMIID.NotFound", () => _west.RunInstancesAsync(new RunInstancesRequest { ImageId = source, MinCount = 1, MaxCount = 1 }));
-        await FailsWithAsync("InvalidAMIID.NotFound", () => _west.RunInstancesAsync(new RunInstancesRequest { ImageId = "ami-0123456789abcdef0", MinCount = 1, MaxCount = 1 }));
-        await FailsWithAsync("InvalidAMIID.Malformed", () => _west.RunInstancesAsync(new RunInstancesRequest { ImageId = "image-1", MinCount = 1, MaxCount = 1 }));
-        Assert.Empty((await _west.DescribeInstancesAsync(new DescribeInstancesRequest())).Reservations ?? []);
+        await FailsWithAsync("InvalidAMIID.Unavailable", () => WestClient.RunInstancesAsync(new RunInstancesRequest { ImageId = copy, MinCount = 1, MaxCount = 1 }));
+        await FailsWithAsync("InvalidAMIID.NotFound", () => WestClient.RunInstancesAsync(new RunInstancesRequest { ImageId = source, MinCount = 1, MaxCount = 1 }));
+        await FailsWithAsync("InvalidAMIID.NotFound", () => WestClient.RunInstancesAsync(new RunInstancesRequest { ImageId = "ami-0123456789abcdef0", MinCount = 1, MaxCount = 1 }));
+        await FailsWithAsync("InvalidAMIID.Malformed", () => WestClient.RunInstancesAsync(new RunInstancesRequest { ImageId = "image-1", MinCount = 1, MaxCount = 1 }));
+        Assert.Empty((await WestClient.DescribeInstancesAsync(new DescribeInstancesRequest())).Reservations ?? []);
     }
 
     /// <summary>An image made in us-east-1 and its copy in us-west-2 (CopyImage called in the destination Region).</summary>
     private async Task<(string Source, string Copy)> CopiedImageAsync(string name)
     {
-        var source = await CreateImageAsync(_moto, _east, East, name);
-        var copy = await _west.CopyImageAsync(new CopyImageRequest { SourceImageId = source, SourceRegion = East, Name = name + "-dr" });
+        var source = await CreateImageAsync(Moto, EastClient, East, name);
+        var copy = await WestClient.CopyImageAsync(new CopyImageRequest { SourceImageId = source, SourceRegion = East, Name = name + "-dr" });
         return (source, copy.ImageId);
     }
 
     private async Task<(string Subnet, string Group)> DrillNetworkAsync()
     {
-        var vpc = (await _west.CreateVpcAsync(new CreateVpcRequest { CidrBlock = "10.99.0.0/16" })).Vpc.VpcId;
-        var subnet = (await _west.CreateSubnetAsync(new CreateSubnetRequest { VpcId = vpc, CidrBlock = "10.99.1.0/24", AvailabilityZone = West + "a" })).Subnet.SubnetId;
-        var group = (await _west.CreateSecurityGroupAsync(new CreateSecurityGroupRequest { GroupName = "drill", Description = "DR drill, no inbound", VpcId = vpc })).GroupId;
+        var vpc = (await WestClient.CreateVpcAsync(new CreateVpcRequest { CidrBlock = "10.99.0.0/16" })).Vpc.VpcId;
+        var subnet = (await WestClient.CreateSubnetAsync(new CreateSubnetRequest { VpcId = vpc, CidrBlock = "10.99.1.0/24", AvailabilityZone = West + "a" })).Subnet.SubnetId;
+        var group = (await WestClient.CreateSecurityGroupAsync(new CreateSecurityGroupRequest { GroupName = "drill", Description = "DR drill, no inbound", VpcId = vpc })).GroupId;
         return (subnet, group);
     }
 
     private async Task<Instance> DescribeInstanceAsync(string instanceId) =>
-        Assert.Single(Assert.Single((await _west.DescribeInstancesAsync(new DescribeInstancesRequest { InstanceIds = [instanceId] })).Reservations).Instances);
+        Assert.Single(Assert.Single((await WestClient.DescribeInstancesAsync(new DescribeInstancesRequest { InstanceIds = [instanceId] })).Reservations).Instances);
 }

@@ -13,52 +13,29 @@ namespace AmiRotator.Tests.Emulator;
 /// with 403 [errors-overview].
 /// </summary>
 [Collection(MotoCollection.Name)]
-public sealed class MotoDryRunTests : IAsyncLifetime
+public sealed class MotoDryRunTests(MotoServer moto) : MotoPatchTests(moto)
 {
-    private const string East = "us-east-1";
-    private const string West = "us-west-2";
-
-    private readonly MotoServer _moto;
-    private readonly AmazonEC2Client _east;
-    private readonly AmazonEC2Client _west;
-
-    public MotoDryRunTests(MotoServer moto)
-    {
-        _moto = moto;
-        _east = moto.Client(East);
-        _west = moto.Client(West);
-    }
-
-    public Task InitializeAsync() => _moto.ResetAsync();
-
-    public Task DisposeAsync()
-    {
-        _east.Dispose();
-        _west.Dispose();
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public async Task DryRun_WhenAllowed_AnswersDryRunOperationWith412AndChangesNothing()
     {
         var (instanceId, imageId, snapshotId) = await SeedImageAsync();
 
-        var create = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = "dry-create", DryRun = true }));
-        var copy = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _west.CopyImageAsync(new CopyImageRequest { SourceImageId = imageId, SourceRegion = East, Name = "dry-copy", ClientToken = "dry-token", DryRun = true }));
-        var deregister = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId, DeleteAssociatedSnapshots = true, DryRun = true }));
-        var delete = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshotId, DryRun = true }));
+        var create = await Assert.ThrowsAsync<AmazonEC2Exception>(() => EastClient.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = "dry-create", DryRun = true }));
+        var copy = await Assert.ThrowsAsync<AmazonEC2Exception>(() => WestClient.CopyImageAsync(new CopyImageRequest { SourceImageId = imageId, SourceRegion = East, Name = "dry-copy", ClientToken = "dry-token", DryRun = true }));
+        var deregister = await Assert.ThrowsAsync<AmazonEC2Exception>(() => EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId, DeleteAssociatedSnapshots = true, DryRun = true }));
+        var delete = await Assert.ThrowsAsync<AmazonEC2Exception>(() => EastClient.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshotId, DryRun = true }));
 
         Assert.All(new[] { create, copy, deregister, delete }, e =>
         {
             Assert.Equal("DryRunOperation", e.ErrorCode);
             Assert.Equal(HttpStatusCode.PreconditionFailed, e.StatusCode);
         });
-        Assert.Equal([imageId], (await _east.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images.Select(i => i.ImageId));
-        Assert.Empty((await _west.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images ?? []);
-        Assert.Single((await _east.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { SnapshotIds = [snapshotId] })).Snapshots);
+        Assert.Equal([imageId], (await EastClient.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images.Select(i => i.ImageId));
+        Assert.Empty((await WestClient.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images ?? []);
+        Assert.Single((await EastClient.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { SnapshotIds = [snapshotId] })).Snapshots);
 
         // A dry run consumes no ClientToken: the real copy with the same token still copies.
-        var real = await _west.CopyImageAsync(new CopyImageRequest { SourceImageId = imageId, SourceRegion = East, Name = "dry-copy", ClientToken = "dry-token" });
+        var real = await WestClient.CopyImageAsync(new CopyImageRequest { SourceImageId = imageId, SourceRegion = East, Name = "dry-copy", ClientToken = "dry-token" });
         Assert.StartsWith("ami-", real.ImageId, StringComparison.Ordinal);
     }
 
@@ -66,11 +43,11 @@ public sealed class MotoDryRunTests : IAsyncLifetime
     public async Task Deny_WhenAnActionIsDenied_AnswersUnauthorizedOperationWith403ForRealAndDryRunCalls()
     {
         var (_, imageId, _) = await SeedImageAsync();
-        await _moto.DenyAsync("us-west-2:CopyImage", "DeregisterImage");
+        await Moto.DenyAsync("us-west-2:CopyImage", "DeregisterImage");
 
-        var dryCopy = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _west.CopyImageAsync(new CopyImageRequest { SourceImageId = imageId, SourceRegion = East, Name = "copy-c", DryRun = true }));
-        var realCopy = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _west.CopyImageAsync(new CopyImageRequest { SourceImageId = imageId, SourceRegion = East, Name = "copy-c" }));
-        var deregister = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId }));
+        var dryCopy = await Assert.ThrowsAsync<AmazonEC2Exception>(() => WestClient.CopyImageAsync(new CopyImageRequest { SourceImageId = imageId, SourceRegion = East, Name = "copy-c", DryRun = true }));
+        var realCopy = await Assert.ThrowsAsync<AmazonEC2Exception>(() => WestClient.CopyImageAsync(new CopyImageRequest { SourceImageId = imageId, SourceRegion = East, Name = "copy-c" }));
+        var deregister = await Assert.ThrowsAsync<AmazonEC2Exception>(() => EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId }));
 
         Assert.All(new[] { dryCopy, realCopy, deregister }, e =>
         {
@@ -78,37 +55,37 @@ public sealed class MotoDryRunTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Forbidden, e.StatusCode);
             Assert.StartsWith("You are not authorized to perform this operation.", e.Message, StringComparison.Ordinal);
         });
-        Assert.Single((await _east.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images);
-        Assert.Empty((await _west.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images ?? []);
+        Assert.Single((await EastClient.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images);
+        Assert.Empty((await WestClient.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images ?? []);
 
         // Denied in one Region only: the same action elsewhere still works.
-        var eastCopy = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.CopyImageAsync(new CopyImageRequest { SourceImageId = imageId, SourceRegion = East, Name = "copy-c", DryRun = true }));
+        var eastCopy = await Assert.ThrowsAsync<AmazonEC2Exception>(() => EastClient.CopyImageAsync(new CopyImageRequest { SourceImageId = imageId, SourceRegion = East, Name = "copy-c", DryRun = true }));
         Assert.Equal("DryRunOperation", eastCopy.ErrorCode);
     }
 
     [Fact]
     public async Task Deny_WhenReset_AllowsEverythingAgain()
     {
-        await _moto.DenyAsync("DescribeImages");
-        await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] }));
+        await Moto.DenyAsync("DescribeImages");
+        await Assert.ThrowsAsync<AmazonEC2Exception>(() => EastClient.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] }));
 
-        await _moto.ResetAsync();
+        await Moto.ResetAsync();
 
-        Assert.Empty((await _east.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images ?? []);
+        Assert.Empty((await EastClient.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images ?? []);
     }
 
     [Fact]
     public async Task CallLog_WhenADryRunIsSent_RecordsItsFlagAndStatus()
     {
         var (instanceId, _, _) = await SeedImageAsync();
-        await _moto.ResetCallsAsync();
-        await _moto.DenyAsync("us-east-1:DeleteSnapshot");
+        await Moto.ResetCallsAsync();
+        await Moto.DenyAsync("us-east-1:DeleteSnapshot");
 
-        await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = "dry", DryRun = true }));
-        await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = "snap-0123456789abcdef0", DryRun = true }));
-        await _east.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] });
+        await Assert.ThrowsAsync<AmazonEC2Exception>(() => EastClient.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = "dry", DryRun = true }));
+        await Assert.ThrowsAsync<AmazonEC2Exception>(() => EastClient.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = "snap-0123456789abcdef0", DryRun = true }));
+        await EastClient.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] });
 
-        var calls = await _moto.CallLogAsync();
+        var calls = await Moto.CallLogAsync();
         Assert.Equal(
             [new MotoCall(East, "CreateImage", 412, true), new MotoCall(East, "DeleteSnapshot", 403, true), new MotoCall(East, "DescribeImages", 200, false)],
             calls);
@@ -116,9 +93,9 @@ public sealed class MotoDryRunTests : IAsyncLifetime
 
     private async Task<(string InstanceId, string ImageId, string SnapshotId)> SeedImageAsync()
     {
-        var instanceId = await _moto.SeedInstanceAsync(East, new Dictionary<string, string> { ["Backup"] = "true" });
-        var imageId = (await _east.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = "seeded", NoReboot = true })).ImageId;
-        var image = Assert.Single((await _east.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId] })).Images);
+        var instanceId = await Moto.SeedInstanceAsync(East, new Dictionary<string, string> { ["Backup"] = "true" });
+        var imageId = (await EastClient.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = "seeded", NoReboot = true })).ImageId;
+        var image = Assert.Single((await EastClient.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [imageId] })).Images);
         return (instanceId, imageId, image.BlockDeviceMappings[0].Ebs.SnapshotId);
     }
 }

@@ -15,33 +15,15 @@ namespace AmiRotator.Tests.Emulator;
 /// guesses from [errors-overview].
 /// </summary>
 [Collection(MotoCollection.Name)]
-public sealed class MotoImageDeprecationTests : IAsyncLifetime
+public sealed class MotoImageDeprecationTests(MotoServer moto) : MotoPatchTests(moto)
 {
-    private const string East = "us-east-1";
     private const string OtherAccount = "111122223333";
-
-    private readonly MotoServer _moto;
-    private readonly AmazonEC2Client _east;
-
-    public MotoImageDeprecationTests(MotoServer moto)
-    {
-        _moto = moto;
-        _east = moto.Client(East);
-    }
-
-    public Task InitializeAsync() => _moto.ResetAsync();
-
-    public Task DisposeAsync()
-    {
-        _east.Dispose();
-        return Task.CompletedTask;
-    }
 
     // [ami-deprecate] "If the AMI is not set to be deprecated, the DeprecationTime field does not appear in the output."
     [Fact]
     public async Task NewImage_HasNoDeprecationTime()
     {
-        var image = await DescribeImageAsync(_east, await CreateImageAsync(_moto, _east, East, "not-deprecated"));
+        var image = await DescribeImageAsync(EastClient, await CreateImageAsync(Moto, EastClient, East, "not-deprecated"));
 
         Assert.Null(image.DeprecationTime);
     }
@@ -54,17 +36,17 @@ public sealed class MotoImageDeprecationTests : IAsyncLifetime
     [InlineData(0, 0, 0)]
     public async Task Enable_RoundsTheSecondsToTheNearestMinute_AndDescribeImagesShowsDeprecationTime(int seconds, int milliseconds, int minutesAdded)
     {
-        var imageId = await CreateImageAsync(_moto, _east, East, "deprecate-me");
+        var imageId = await CreateImageAsync(Moto, EastClient, East, "deprecate-me");
         var minute = DateTime.UtcNow.Date.AddDays(3).AddHours(13).AddMinutes(17);
 
-        var enabled = await _east.EnableImageDeprecationAsync(new EnableImageDeprecationRequest
+        var enabled = await EastClient.EnableImageDeprecationAsync(new EnableImageDeprecationRequest
         {
             ImageId = imageId,
             DeprecateAt = minute.AddSeconds(seconds).AddMilliseconds(milliseconds),
         });
 
         Assert.True(enabled.Return);
-        var shown = (await DescribeImageAsync(_east, imageId)).DeprecationTime;
+        var shown = (await DescribeImageAsync(EastClient, imageId)).DeprecationTime;
         Assert.Equal(minute.AddMinutes(minutesAdded).ToString("yyyy-MM-dd'T'HH:mm:ss'.000Z'", CultureInfo.InvariantCulture), shown);
         var parsed = DateTime.Parse(shown, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
         Assert.Equal(DateTimeKind.Utc, parsed.Kind);
@@ -75,49 +57,49 @@ public sealed class MotoImageDeprecationTests : IAsyncLifetime
     [Fact]
     public async Task Disable_RemovesTheDeprecationTime_AndEnableAgainReplacesIt()
     {
-        var imageId = await CreateImageAsync(_moto, _east, East, "deprecate-then-cancel");
-        await _east.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddDays(1) });
+        var imageId = await CreateImageAsync(Moto, EastClient, East, "deprecate-then-cancel");
+        await EastClient.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddDays(1) });
         var later = DateTime.UtcNow.Date.AddDays(40);
-        await _east.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = later });
-        Assert.Equal(later.ToString("yyyy-MM-dd'T'00:00:00'.000Z'", CultureInfo.InvariantCulture), (await DescribeImageAsync(_east, imageId)).DeprecationTime);
+        await EastClient.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = later });
+        Assert.Equal(later.ToString("yyyy-MM-dd'T'00:00:00'.000Z'", CultureInfo.InvariantCulture), (await DescribeImageAsync(EastClient, imageId)).DeprecationTime);
 
-        var disabled = await _east.DisableImageDeprecationAsync(new DisableImageDeprecationRequest { ImageId = imageId });
+        var disabled = await EastClient.DisableImageDeprecationAsync(new DisableImageDeprecationRequest { ImageId = imageId });
 
         Assert.True(disabled.Return);
-        Assert.Null((await DescribeImageAsync(_east, imageId)).DeprecationTime);
-        Assert.Single(await OwnImagesAsync(_east));
-        Assert.True((await _east.DisableImageDeprecationAsync(new DisableImageDeprecationRequest { ImageId = imageId })).Return); // no-op
+        Assert.Null((await DescribeImageAsync(EastClient, imageId)).DeprecationTime);
+        Assert.Single(await OwnImagesAsync(EastClient));
+        Assert.True((await EastClient.DisableImageDeprecationAsync(new DisableImageDeprecationRequest { ImageId = imageId })).Return); // no-op
     }
 
     // "You can't specify a date in the past. The upper limit for DeprecateAt is 10 years from now".
     [Fact]
     public async Task Enable_InThePastOrMoreThanTenYearsAhead_FailsAndLeavesTheImageAsItWas()
     {
-        var imageId = await CreateImageAsync(_moto, _east, East, "limits");
+        var imageId = await CreateImageAsync(Moto, EastClient, East, "limits");
 
-        await FailsWithAsync("InvalidParameterValue", () => _east.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddMinutes(-5) }));
-        await FailsWithAsync("InvalidParameterValue", () => _east.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddYears(10).AddDays(2) }));
-        Assert.Null((await DescribeImageAsync(_east, imageId)).DeprecationTime);
+        await FailsWithAsync("InvalidParameterValue", () => EastClient.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddMinutes(-5) }));
+        await FailsWithAsync("InvalidParameterValue", () => EastClient.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddYears(10).AddDays(2) }));
+        Assert.Null((await DescribeImageAsync(EastClient, imageId)).DeprecationTime);
 
         var almostTenYears = DateTime.UtcNow.AddYears(10).AddDays(-2);
-        Assert.True((await _east.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = almostTenYears })).Return);
-        Assert.NotNull((await DescribeImageAsync(_east, imageId)).DeprecationTime);
+        Assert.True((await EastClient.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = almostTenYears })).Return);
+        Assert.NotNull((await DescribeImageAsync(EastClient, imageId)).DeprecationTime);
     }
 
     // "... except for public AMIs, where the upper limit is 2 years from the creation date."
     [Fact]
     public async Task Enable_OnAPublicImage_AllowsAtMostTwoYearsFromItsCreation()
     {
-        var imageId = await CreateImageAsync(_moto, _east, East, "public-image");
-        await _east.ModifyImageAttributeAsync(new ModifyImageAttributeRequest
+        var imageId = await CreateImageAsync(Moto, EastClient, East, "public-image");
+        await EastClient.ModifyImageAttributeAsync(new ModifyImageAttributeRequest
         {
             ImageId = imageId,
             LaunchPermission = new LaunchPermissionModifications { Add = [new LaunchPermission { Group = PermissionGroup.All }] },
         });
 
-        await FailsWithAsync("InvalidParameterValue", () => _east.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddYears(3) }));
+        await FailsWithAsync("InvalidParameterValue", () => EastClient.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddYears(3) }));
 
-        Assert.True((await _east.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddYears(1) })).Return);
+        Assert.True((await EastClient.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddYears(1) })).Return);
     }
 
     // [ami-deprecate] "To deprecate an AMI, you must be the owner of the AMI." An account the AMI is shared with can see it
@@ -125,29 +107,29 @@ public sealed class MotoImageDeprecationTests : IAsyncLifetime
     [Fact]
     public async Task EnableAndDisable_ByAnAccountTheImageIsSharedWith_FailWithAuthFailure()
     {
-        var imageId = await CreateImageAsync(_moto, _east, East, "shared-image");
-        await _east.ModifyImageAttributeAsync(new ModifyImageAttributeRequest
+        var imageId = await CreateImageAsync(Moto, EastClient, East, "shared-image");
+        await EastClient.ModifyImageAttributeAsync(new ModifyImageAttributeRequest
         {
             ImageId = imageId,
             LaunchPermission = new LaunchPermissionModifications { Add = [new LaunchPermission { UserId = OtherAccount }] },
         });
-        using var other = _moto.ClientForAccount(East, OtherAccount);
+        using var other = Moto.ClientForAccount(East, OtherAccount);
 
         await RefusedWithAuthFailureAsync(() => other.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddDays(7) }));
         await RefusedWithAuthFailureAsync(() => other.DisableImageDeprecationAsync(new DisableImageDeprecationRequest { ImageId = imageId }));
 
-        Assert.Null((await DescribeImageAsync(_east, imageId)).DeprecationTime);
+        Assert.Null((await DescribeImageAsync(EastClient, imageId)).DeprecationTime);
     }
 
     [Fact]
     public async Task EnableAndDisable_OfAnUnknownOrDeregisteredImage_FailWithTheAmiErrors()
     {
-        await FailsWithAsync("InvalidAMIID.NotFound", () => _east.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = "ami-0123456789abcdef0", DeprecateAt = DateTime.UtcNow.AddDays(1) }));
-        var imageId = await CreateImageAsync(_moto, _east, East, "gone");
-        await _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId });
+        await FailsWithAsync("InvalidAMIID.NotFound", () => EastClient.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = "ami-0123456789abcdef0", DeprecateAt = DateTime.UtcNow.AddDays(1) }));
+        var imageId = await CreateImageAsync(Moto, EastClient, East, "gone");
+        await EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageId });
 
-        await FailsWithAsync("InvalidAMIID.Unavailable", () => _east.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddDays(1) }));
-        await FailsWithAsync("InvalidAMIID.Unavailable", () => _east.DisableImageDeprecationAsync(new DisableImageDeprecationRequest { ImageId = imageId }));
+        await FailsWithAsync("InvalidAMIID.Unavailable", () => EastClient.EnableImageDeprecationAsync(new EnableImageDeprecationRequest { ImageId = imageId, DeprecateAt = DateTime.UtcNow.AddDays(1) }));
+        await FailsWithAsync("InvalidAMIID.Unavailable", () => EastClient.DisableImageDeprecationAsync(new DisableImageDeprecationRequest { ImageId = imageId }));
     }
 
     // moto's service model gives AuthFailure HTTP 401 (EC2 is seen to answer 400 for AMIs): a client error either way.

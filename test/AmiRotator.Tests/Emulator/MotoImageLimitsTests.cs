@@ -12,31 +12,8 @@ namespace AmiRotator.Tests.Emulator;
 /// model bounds Description (ImageDescriptionRequest) to 255 characters, for CreateImage, CopyImage and RegisterImage.
 /// </summary>
 [Collection(MotoCollection.Name)]
-public sealed class MotoImageLimitsTests : IAsyncLifetime
+public sealed class MotoImageLimitsTests(MotoServer moto) : MotoPatchTests(moto)
 {
-    private const string East = "us-east-1";
-    private const string West = "us-west-2";
-
-    private readonly MotoServer _moto;
-    private readonly AmazonEC2Client _east;
-    private readonly AmazonEC2Client _west;
-
-    public MotoImageLimitsTests(MotoServer moto)
-    {
-        _moto = moto;
-        _east = moto.Client(East);
-        _west = moto.Client(West);
-    }
-
-    public Task InitializeAsync() => _moto.ResetAsync();
-
-    public Task DisposeAsync()
-    {
-        _east.Dispose();
-        _west.Dispose();
-        return Task.CompletedTask;
-    }
-
     public static TheoryData<string> MalformedNames => new()
     {
         "ab",                        // under 3
@@ -52,11 +29,11 @@ public sealed class MotoImageLimitsTests : IAsyncLifetime
     [MemberData(nameof(MalformedNames))]
     public async Task CreateImage_WithANameOutsideTheConstraints_FailsWithInvalidAmiNameMalformedAndCreatesNothing(string name)
     {
-        var instanceId = await _moto.SeedInstanceAsync(East, new Dictionary<string, string>());
+        var instanceId = await Moto.SeedInstanceAsync(East, new Dictionary<string, string>());
 
-        await FailsWithAsync("InvalidAMIName.Malformed", () => _east.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = name }));
+        await FailsWithAsync("InvalidAMIName.Malformed", () => EastClient.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = name }));
 
-        Assert.Empty(await OwnImagesAsync(_east));
+        Assert.Empty(await OwnImagesAsync(EastClient));
     }
 
     [Theory]
@@ -64,7 +41,7 @@ public sealed class MotoImageLimitsTests : IAsyncLifetime
     [InlineData("(web) [daily] 2026.11.26/03-00 o'clock @host_1")]
     public async Task CreateImage_WithEveryAllowedCharacterAndTheShortestName_Succeeds(string name)
     {
-        var image = await DescribeImageAsync(_east, await CreateImageAsync(_moto, _east, East, name));
+        var image = await DescribeImageAsync(EastClient, await CreateImageAsync(Moto, EastClient, East, name));
 
         Assert.Equal(name, image.Name);
     }
@@ -74,42 +51,42 @@ public sealed class MotoImageLimitsTests : IAsyncLifetime
     {
         var name = new string('n', 128);
         var description = new string('d', 255);
-        var image = await DescribeImageAsync(_east, await CreateImageAsync(_moto, _east, East, name, description));
+        var image = await DescribeImageAsync(EastClient, await CreateImageAsync(Moto, EastClient, East, name, description));
         Assert.Equal((name, description), (image.Name, image.Description));
 
-        var instanceId = await _moto.SeedInstanceAsync(East, new Dictionary<string, string>());
-        await FailsWithAsync("InvalidParameterValue", () => _east.CreateImageAsync(new CreateImageRequest
+        var instanceId = await Moto.SeedInstanceAsync(East, new Dictionary<string, string>());
+        await FailsWithAsync("InvalidParameterValue", () => EastClient.CreateImageAsync(new CreateImageRequest
         {
             InstanceId = instanceId,
             Name = "long-description",
             Description = new string('d', 256),
         }));
-        Assert.Empty(await OwnImagesAsync(_east, new Filter("name", ["long-description"])));
+        Assert.Empty(await OwnImagesAsync(EastClient, new Filter("name", ["long-description"])));
     }
 
     [Fact]
     public async Task CopyImage_WithAMalformedNameALongDescriptionOrNoName_FailsAndCopiesNothing()
     {
-        var source = await CreateImageAsync(_moto, _east, East, "copy-source");
+        var source = await CreateImageAsync(Moto, EastClient, East, "copy-source");
         CopyImageRequest Copy(string? name, string? description = null) =>
             new() { SourceImageId = source, SourceRegion = East, Name = name, Description = description };
 
-        await FailsWithAsync("InvalidAMIName.Malformed", () => _west.CopyImageAsync(Copy("copy:source")));
-        await FailsWithAsync("InvalidAMIName.Malformed", () => _west.CopyImageAsync(Copy(new string('c', 129))));
-        await FailsWithAsync("InvalidParameterValue", () => _west.CopyImageAsync(Copy("copy-source", new string('d', 256))));
-        await FailsWithAsync("MissingParameter", () => _west.CopyImageAsync(Copy(null))); // [API_CopyImage] Name "Required: Yes"
-        Assert.Empty(await OwnImagesAsync(_west));
+        await FailsWithAsync("InvalidAMIName.Malformed", () => WestClient.CopyImageAsync(Copy("copy:source")));
+        await FailsWithAsync("InvalidAMIName.Malformed", () => WestClient.CopyImageAsync(Copy(new string('c', 129))));
+        await FailsWithAsync("InvalidParameterValue", () => WestClient.CopyImageAsync(Copy("copy-source", new string('d', 256))));
+        await FailsWithAsync("MissingParameter", () => WestClient.CopyImageAsync(Copy(null))); // [API_CopyImage] Name "Required: Yes"
+        Assert.Empty(await OwnImagesAsync(WestClient));
 
-        var copy = await _west.CopyImageAsync(Copy(new string('c', 128), new string('d', 255)));
-        Assert.Equal(new string('c', 128), (await DescribeImageAsync(_west, copy.ImageId)).Name);
+        var copy = await WestClient.CopyImageAsync(Copy(new string('c', 128), new string('d', 255)));
+        Assert.Equal(new string('c', 128), (await DescribeImageAsync(WestClient, copy.ImageId)).Name);
     }
 
     // [API_RegisterImage] Name carries the same constraint.
     [Fact]
     public async Task RegisterImage_WithAMalformedName_FailsWithInvalidAmiNameMalformed()
     {
-        await FailsWithAsync("InvalidAMIName.Malformed", () => _east.RegisterImageAsync(new RegisterImageRequest { Name = "golden|base" }));
+        await FailsWithAsync("InvalidAMIName.Malformed", () => EastClient.RegisterImageAsync(new RegisterImageRequest { Name = "golden|base" }));
 
-        Assert.Empty(await OwnImagesAsync(_east));
+        Assert.Empty(await OwnImagesAsync(EastClient));
     }
 }

@@ -11,38 +11,15 @@ namespace AmiRotator.Tests.Emulator;
 /// adds to moto.
 /// </summary>
 [Collection(MotoCollection.Name)]
-public sealed class MotoImagePatchTests : IAsyncLifetime
+public sealed class MotoImagePatchTests(MotoServer moto) : MotoPatchTests(moto)
 {
-    private const string East = "us-east-1";
-    private const string West = "us-west-2";
-
-    private readonly MotoServer _moto;
-    private readonly AmazonEC2Client _east;
-    private readonly AmazonEC2Client _west;
-
-    public MotoImagePatchTests(MotoServer moto)
-    {
-        _moto = moto;
-        _east = moto.Client(East);
-        _west = moto.Client(West);
-    }
-
-    public Task InitializeAsync() => _moto.ResetAsync();
-
-    public Task DisposeAsync()
-    {
-        _east.Dispose();
-        _west.Dispose();
-        return Task.CompletedTask;
-    }
-
     // Patch 1 [API_CreateImage]: "You can tag the AMI, the snapshots, or both."
     [Fact]
     public async Task CreateImage_WithSnapshotTagSpecification_TagsTheSnapshotsAndTheImage()
     {
-        var instanceId = await _moto.SeedInstanceAsync(East, new Dictionary<string, string> { ["Backup"] = "daily" });
+        var instanceId = await Moto.SeedInstanceAsync(East, new Dictionary<string, string> { ["Backup"] = "daily" });
 
-        var created = await _east.CreateImageAsync(new CreateImageRequest
+        var created = await EastClient.CreateImageAsync(new CreateImageRequest
         {
             InstanceId = instanceId,
             Name = "web-20261126T0300Z",
@@ -54,12 +31,12 @@ public sealed class MotoImagePatchTests : IAsyncLifetime
             ],
         });
 
-        var image = await DescribeImageAsync(_east, created.ImageId);
+        var image = await DescribeImageAsync(EastClient, created.ImageId);
         Assert.Equal("image", TagValue(image.Tags, "Kind"));
         Assert.Equal("true", TagValue(image.Tags, "amirotator:managed"));
         var snapshotId = Assert.Single(image.BlockDeviceMappings).Ebs.SnapshotId;
 
-        var snapshot = Assert.Single((await _east.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { SnapshotIds = [snapshotId] })).Snapshots);
+        var snapshot = Assert.Single((await EastClient.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { SnapshotIds = [snapshotId] })).Snapshots);
         Assert.Equal("snapshot", TagValue(snapshot.Tags, "Kind"));
         Assert.Equal("true", TagValue(snapshot.Tags, "amirotator:managed"));
     }
@@ -68,20 +45,20 @@ public sealed class MotoImagePatchTests : IAsyncLifetime
     [Fact]
     public async Task CreateImage_WithNameUsedInTheRegion_FailsWithInvalidAmiNameDuplicateAndCreatesNothing()
     {
-        var eastInstance = await _moto.SeedInstanceAsync(East, new Dictionary<string, string>());
-        var westInstance = await _moto.SeedInstanceAsync(West, new Dictionary<string, string>());
-        await _east.CreateImageAsync(new CreateImageRequest { InstanceId = eastInstance, Name = "dup-name" });
+        var eastInstance = await Moto.SeedInstanceAsync(East, new Dictionary<string, string>());
+        var westInstance = await Moto.SeedInstanceAsync(West, new Dictionary<string, string>());
+        await EastClient.CreateImageAsync(new CreateImageRequest { InstanceId = eastInstance, Name = "dup-name" });
 
         var error = await Assert.ThrowsAsync<AmazonEC2Exception>(() =>
-            _east.CreateImageAsync(new CreateImageRequest { InstanceId = eastInstance, Name = "dup-name" }));
+            EastClient.CreateImageAsync(new CreateImageRequest { InstanceId = eastInstance, Name = "dup-name" }));
 
         Assert.Equal("InvalidAMIName.Duplicate", error.ErrorCode);
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, error.StatusCode);
-        Assert.Single(await ImagesNamedAsync(_east, "dup-name"));
+        Assert.Single(await ImagesNamedAsync(EastClient, "dup-name"));
 
         // Names are unique per account *and Region*: the same name is fine in another Region.
-        await _west.CreateImageAsync(new CreateImageRequest { InstanceId = westInstance, Name = "dup-name" });
-        Assert.Single(await ImagesNamedAsync(_west, "dup-name"));
+        await WestClient.CreateImageAsync(new CreateImageRequest { InstanceId = westInstance, Name = "dup-name" });
+        Assert.Single(await ImagesNamedAsync(WestClient, "dup-name"));
     }
 
     // Patch 3 [ec2-api-idempotency]: same token + same parameters -> same result; different parameters -> IdempotentParameterMismatch.
@@ -97,19 +74,19 @@ public sealed class MotoImagePatchTests : IAsyncLifetime
             ClientToken = "copy-" + source,
         };
 
-        var first = await _west.CopyImageAsync(Copy("idem-src"));
-        var retry = await _west.CopyImageAsync(Copy("idem-src"));
+        var first = await WestClient.CopyImageAsync(Copy("idem-src"));
+        var retry = await WestClient.CopyImageAsync(Copy("idem-src"));
 
         Assert.Equal(first.ImageId, retry.ImageId);
-        Assert.Single(await ImagesNamedAsync(_west, "idem-src"));
+        Assert.Single(await ImagesNamedAsync(WestClient, "idem-src"));
 
-        var mismatch = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _west.CopyImageAsync(Copy("another-name")));
+        var mismatch = await Assert.ThrowsAsync<AmazonEC2Exception>(() => WestClient.CopyImageAsync(Copy("another-name")));
         Assert.Equal("IdempotentParameterMismatch", mismatch.ErrorCode);
-        Assert.Single(await ImagesNamedAsync(_west, "idem-src"));
-        Assert.Empty(await ImagesNamedAsync(_west, "another-name"));
+        Assert.Single(await ImagesNamedAsync(WestClient, "idem-src"));
+        Assert.Empty(await ImagesNamedAsync(WestClient, "another-name"));
 
         // Without a token every call is a new copy.
-        var untokened = await _west.CopyImageAsync(new CopyImageRequest { SourceImageId = source, SourceRegion = East, Name = "idem-src-2" });
+        var untokened = await WestClient.CopyImageAsync(new CopyImageRequest { SourceImageId = source, SourceRegion = East, Name = "idem-src-2" });
         Assert.NotEqual(first.ImageId, untokened.ImageId);
     }
 
@@ -117,15 +94,15 @@ public sealed class MotoImagePatchTests : IAsyncLifetime
     [Fact]
     public async Task CopyImage_CopiesUserTagsAppliesTagSpecificationsAndEncryptsTheSnapshot()
     {
-        var instanceId = await _moto.SeedInstanceAsync(East, new Dictionary<string, string>());
-        var source = (await _east.CreateImageAsync(new CreateImageRequest
+        var instanceId = await Moto.SeedInstanceAsync(East, new Dictionary<string, string>());
+        var source = (await EastClient.CreateImageAsync(new CreateImageRequest
         {
             InstanceId = instanceId,
             Name = "tagged-src",
             TagSpecifications = [Spec(ResourceType.Image, ("Owner", "team-a"), ("aws:backup:source-resource", "x"))],
         })).ImageId;
 
-        var copy = await _west.CopyImageAsync(new CopyImageRequest
+        var copy = await WestClient.CopyImageAsync(new CopyImageRequest
         {
             SourceImageId = source,
             SourceRegion = East,
@@ -140,7 +117,7 @@ public sealed class MotoImagePatchTests : IAsyncLifetime
             ],
         });
 
-        var image = await DescribeImageAsync(_west, copy.ImageId);
+        var image = await DescribeImageAsync(WestClient, copy.ImageId);
         Assert.Equal("team-a", TagValue(image.Tags, "Owner"));
         Assert.Null(TagValue(image.Tags, "aws:backup:source-resource"));
         Assert.Equal(source, TagValue(image.Tags, "amirotator:copy-of"));
@@ -149,21 +126,21 @@ public sealed class MotoImagePatchTests : IAsyncLifetime
         Assert.True(ebs.Encrypted);
         Assert.Equal("arn:aws:kms:us-west-2:123456789012:key/dr-key", ebs.KmsKeyId);
 
-        var snapshot = Assert.Single((await _west.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { SnapshotIds = [ebs.SnapshotId] })).Snapshots);
+        var snapshot = Assert.Single((await WestClient.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { SnapshotIds = [ebs.SnapshotId] })).Snapshots);
         Assert.True(snapshot.Encrypted);
         Assert.Equal("arn:aws:kms:us-west-2:123456789012:key/dr-key", snapshot.KmsKeyId);
         Assert.Equal(source, TagValue(snapshot.Tags, "amirotator:copy-of"));
 
         // Default: CopyImageTags off -> no user tags are copied.
-        var plain = await _west.CopyImageAsync(new CopyImageRequest { SourceImageId = source, SourceRegion = East, Name = "plain-copy" });
-        Assert.Null(TagValue((await DescribeImageAsync(_west, plain.ImageId)).Tags, "Owner"));
+        var plain = await WestClient.CopyImageAsync(new CopyImageRequest { SourceImageId = source, SourceRegion = East, Name = "plain-copy" });
+        Assert.Null(TagValue((await DescribeImageAsync(WestClient, plain.ImageId)).Tags, "Owner"));
     }
 
     // Patch 3 [API_CopyImage, errors-overview]: the source must exist in SourceRegion and be available.
     [Fact]
     public async Task CopyImage_FromMissingOrPendingSource_FailsWithTheDocumentedErrors()
     {
-        var missing = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _west.CopyImageAsync(new CopyImageRequest
+        var missing = await Assert.ThrowsAsync<AmazonEC2Exception>(() => WestClient.CopyImageAsync(new CopyImageRequest
         {
             SourceImageId = "ami-0123456789abcdef0",
             SourceRegion = East,
@@ -172,7 +149,7 @@ public sealed class MotoImagePatchTests : IAsyncLifetime
         Assert.Equal("InvalidAMIID.NotFound", missing.ErrorCode);
 
         var westOnly = await CreateImageAsync(West, "lives-in-west");
-        var wrongRegion = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _west.CopyImageAsync(new CopyImageRequest
+        var wrongRegion = await Assert.ThrowsAsync<AmazonEC2Exception>(() => WestClient.CopyImageAsync(new CopyImageRequest
         {
             SourceImageId = westOnly,
             SourceRegion = East,
@@ -180,16 +157,16 @@ public sealed class MotoImagePatchTests : IAsyncLifetime
         }));
         Assert.Equal("InvalidAMIID.NotFound", wrongRegion.ErrorCode);
 
-        await _moto.SetNewImageStateAsync("pending");
+        await Moto.SetNewImageStateAsync("pending");
         var pending = await CreateImageAsync(East, "still-pending");
-        var unavailable = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _west.CopyImageAsync(new CopyImageRequest
+        var unavailable = await Assert.ThrowsAsync<AmazonEC2Exception>(() => WestClient.CopyImageAsync(new CopyImageRequest
         {
             SourceImageId = pending,
             SourceRegion = East,
             Name = "still-pending",
         }));
         Assert.Equal("InvalidAMIID.Unavailable", unavailable.ErrorCode);
-        Assert.Empty(await ImagesNamedAsync(_west, "still-pending"));
+        Assert.Empty(await ImagesNamedAsync(WestClient, "still-pending"));
     }
 
     // Regions are isolated; CopyImage signed for us-west-2 creates the copy (and its snapshot) in us-west-2.
@@ -198,51 +175,51 @@ public sealed class MotoImagePatchTests : IAsyncLifetime
     {
         var source = await CreateImageAsync(East, "isolated");
 
-        Assert.DoesNotContain((await _west.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images ?? [], i => i.ImageId == source);
-        var notInWest = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _west.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [source] }));
+        Assert.DoesNotContain((await WestClient.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images ?? [], i => i.ImageId == source);
+        var notInWest = await Assert.ThrowsAsync<AmazonEC2Exception>(() => WestClient.DescribeImagesAsync(new DescribeImagesRequest { ImageIds = [source] }));
         Assert.Equal("InvalidAMIID.NotFound", notInWest.ErrorCode);
 
-        await _moto.ResetCallsAsync();
-        var copy = await _west.CopyImageAsync(new CopyImageRequest { SourceImageId = source, SourceRegion = East, Name = "isolated" });
-        Assert.Equal(new[] { (West, "CopyImage") }, await _moto.CallsAsync());
+        await Moto.ResetCallsAsync();
+        var copy = await WestClient.CopyImageAsync(new CopyImageRequest { SourceImageId = source, SourceRegion = East, Name = "isolated" });
+        Assert.Equal(new[] { (West, "CopyImage") }, await Moto.CallsAsync());
 
-        var copied = await DescribeImageAsync(_west, copy.ImageId);
+        var copied = await DescribeImageAsync(WestClient, copy.ImageId);
         Assert.Equal("isolated", copied.Name);
         var snapshotId = copied.BlockDeviceMappings[0].Ebs.SnapshotId;
-        Assert.True(await SnapshotExistsAsync(_west, snapshotId));
-        Assert.False(await SnapshotExistsAsync(_east, snapshotId));
-        Assert.DoesNotContain((await _east.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images ?? [], i => i.ImageId == copy.ImageId);
+        Assert.True(await SnapshotExistsAsync(WestClient, snapshotId));
+        Assert.False(await SnapshotExistsAsync(EastClient, snapshotId));
+        Assert.DoesNotContain((await EastClient.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] })).Images ?? [], i => i.ImageId == copy.ImageId);
     }
 
     // Knob: new images can start pending; tests move them to available or failed.
     [Fact]
     public async Task NewImageStateKnob_MakesNewImagesPending_AndImagesCanBeMovedToAvailableOrFailed()
     {
-        await _moto.SetNewImageStateAsync("pending");
+        await Moto.SetNewImageStateAsync("pending");
         var ok = await CreateImageAsync(East, "will-succeed");
         var bad = await CreateImageAsync(East, "will-fail");
 
-        var okImage = await DescribeImageAsync(_east, ok);
+        var okImage = await DescribeImageAsync(EastClient, ok);
         Assert.Equal(ImageState.Pending, okImage.State);
-        var okSnapshot = Assert.Single((await _east.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { SnapshotIds = [okImage.BlockDeviceMappings[0].Ebs.SnapshotId] })).Snapshots);
+        var okSnapshot = Assert.Single((await EastClient.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { SnapshotIds = [okImage.BlockDeviceMappings[0].Ebs.SnapshotId] })).Snapshots);
         Assert.Equal(SnapshotState.Pending, okSnapshot.State);
 
-        await _moto.SetImageStateAsync(ok, "available");
-        await _moto.SetImageStateAsync(bad, "failed", "simulated copy failure");
+        await Moto.SetImageStateAsync(ok, "available");
+        await Moto.SetImageStateAsync(bad, "failed", "simulated copy failure");
 
-        Assert.Equal(ImageState.Available, (await DescribeImageAsync(_east, ok)).State);
-        var failed = await DescribeImageAsync(_east, bad);
+        Assert.Equal(ImageState.Available, (await DescribeImageAsync(EastClient, ok)).State);
+        var failed = await DescribeImageAsync(EastClient, bad);
         Assert.Equal(ImageState.Failed, failed.State);
         Assert.Equal("simulated copy failure", failed.StateReason?.Message);
 
-        await _moto.SetNewImageStateAsync("available");
-        Assert.Equal(ImageState.Available, (await DescribeImageAsync(_east, await CreateImageAsync(East, "immediate"))).State);
+        await Moto.SetNewImageStateAsync("available");
+        Assert.Equal(ImageState.Available, (await DescribeImageAsync(EastClient, await CreateImageAsync(East, "immediate"))).State);
     }
 
     private async Task<string> CreateImageAsync(string region, string name)
     {
-        var instanceId = await _moto.SeedInstanceAsync(region, new Dictionary<string, string>());
-        var ec2 = region == East ? _east : _west;
+        var instanceId = await Moto.SeedInstanceAsync(region, new Dictionary<string, string>());
+        var ec2 = region == East ? EastClient : WestClient;
         return (await ec2.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = name, NoReboot = true })).ImageId;
     }
 }

@@ -10,48 +10,25 @@ namespace AmiRotator.Tests.Emulator;
 /// real AWSSDK.EC2 client: each test asserts the documented AWS behaviour the patch adds to moto.
 /// </summary>
 [Collection(MotoCollection.Name)]
-public sealed class MotoReferencesAndCallLogTests : IAsyncLifetime
+public sealed class MotoReferencesAndCallLogTests(MotoServer moto) : MotoPatchTests(moto)
 {
-    private const string East = "us-east-1";
-    private const string West = "us-west-2";
-
-    private readonly MotoServer _moto;
-    private readonly AmazonEC2Client _east;
-    private readonly AmazonEC2Client _west;
-
-    public MotoReferencesAndCallLogTests(MotoServer moto)
-    {
-        _moto = moto;
-        _east = moto.Client(East);
-        _west = moto.Client(West);
-    }
-
-    public Task InitializeAsync() => _moto.ResetAsync();
-
-    public Task DisposeAsync()
-    {
-        _east.Dispose();
-        _west.Dispose();
-        return Task.CompletedTask;
-    }
-
     // Patch 6 [API_DescribeImageReferences, API_ResourceTypeOption, API_ImageReference].
     [Fact]
     public async Task DescribeImageReferences_ReportsInstancesAndLaunchTemplateVersionsUsingTheImage()
     {
         var image = await CreateImageAsync(East, "referenced");
         var other = await CreateImageAsync(East, "unreferenced");
-        var run = await _east.RunInstancesAsync(new RunInstancesRequest { ImageId = image, MinCount = 1, MaxCount = 1, InstanceType = InstanceType.T3Micro });
+        var run = await EastClient.RunInstancesAsync(new RunInstancesRequest { ImageId = image, MinCount = 1, MaxCount = 1, InstanceType = InstanceType.T3Micro });
         var instanceId = run.Reservation.Instances[0].InstanceId;
-        var template = (await _east.CreateLaunchTemplateAsync(new CreateLaunchTemplateRequest
+        var template = (await EastClient.CreateLaunchTemplateAsync(new CreateLaunchTemplateRequest
         {
             LaunchTemplateName = "web",
             LaunchTemplateData = new RequestLaunchTemplateData { ImageId = image },
         })).LaunchTemplate.LaunchTemplateId;
-        await _east.CreateLaunchTemplateVersionAsync(new CreateLaunchTemplateVersionRequest { LaunchTemplateId = template, LaunchTemplateData = new RequestLaunchTemplateData { ImageId = other } });
-        await _east.CreateLaunchTemplateVersionAsync(new CreateLaunchTemplateVersionRequest { LaunchTemplateId = template, LaunchTemplateData = new RequestLaunchTemplateData { ImageId = image } });
+        await EastClient.CreateLaunchTemplateVersionAsync(new CreateLaunchTemplateVersionRequest { LaunchTemplateId = template, LaunchTemplateData = new RequestLaunchTemplateData { ImageId = other } });
+        await EastClient.CreateLaunchTemplateVersionAsync(new CreateLaunchTemplateVersionRequest { LaunchTemplateId = template, LaunchTemplateData = new RequestLaunchTemplateData { ImageId = image } });
 
-        var all = await _east.DescribeImageReferencesAsync(new DescribeImageReferencesRequest { ImageIds = [image, other], IncludeAllResourceTypes = true });
+        var all = await EastClient.DescribeImageReferencesAsync(new DescribeImageReferencesRequest { ImageIds = [image, other], IncludeAllResourceTypes = true });
 
         var arns = all.ImageReferences.Select(r => (r.ImageId, Type: r.ResourceType.Value, r.Arn)).OrderBy(r => r.Arn, StringComparer.Ordinal).ToList();
         Assert.Equal(
@@ -65,8 +42,8 @@ public sealed class MotoReferencesAndCallLogTests : IAsyncLifetime
             arns);
 
         // ResourceTypeOptions narrow the scan: only running instances; only the latest launch template version.
-        await _east.StopInstancesAsync(new StopInstancesRequest { InstanceIds = [instanceId] });
-        var narrowed = await _east.DescribeImageReferencesAsync(new DescribeImageReferencesRequest
+        await EastClient.StopInstancesAsync(new StopInstancesRequest { InstanceIds = [instanceId] });
+        var narrowed = await EastClient.DescribeImageReferencesAsync(new DescribeImageReferencesRequest
         {
             ImageIds = [image],
             ResourceTypes =
@@ -86,7 +63,7 @@ public sealed class MotoReferencesAndCallLogTests : IAsyncLifetime
         var latest = Assert.Single(narrowed.ImageReferences);
         Assert.EndsWith($"launch-template/{template}/3", latest.Arn, StringComparison.Ordinal);
 
-        var tooMany = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.DescribeImageReferencesAsync(new DescribeImageReferencesRequest
+        var tooMany = await Assert.ThrowsAsync<AmazonEC2Exception>(() => EastClient.DescribeImageReferencesAsync(new DescribeImageReferencesRequest
         {
             ImageIds = Enumerable.Range(0, 11).Select(i => $"ami-{i:x17}").ToList(),
             IncludeAllResourceTypes = true,
@@ -98,50 +75,50 @@ public sealed class MotoReferencesAndCallLogTests : IAsyncLifetime
     [Fact]
     public async Task DescribeImageReferencesKnob_WhenOff_AnswersInvalidActionUntilReset()
     {
-        using var http = new HttpClient { BaseAddress = _moto.Url };
+        using var http = new HttpClient { BaseAddress = Moto.Url };
         using var off = new StringContent("""{"describeImageReferences":false}""", System.Text.Encoding.UTF8, "application/json");
         (await http.PostAsync(new Uri("_amirotator/config", UriKind.Relative), off)).EnsureSuccessStatusCode();
         var request = new DescribeImageReferencesRequest { ImageIds = ["ami-12345678"], IncludeAllResourceTypes = true };
 
-        var error = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.DescribeImageReferencesAsync(request));
+        var error = await Assert.ThrowsAsync<AmazonEC2Exception>(() => EastClient.DescribeImageReferencesAsync(request));
         Assert.Equal("InvalidAction", error.ErrorCode);
 
-        await _moto.ResetAsync();
-        var answer = await _east.DescribeImageReferencesAsync(request);
+        await Moto.ResetAsync();
+        var answer = await EastClient.DescribeImageReferencesAsync(request);
         Assert.Empty(answer.ImageReferences ?? []);
     }
 
     [Fact]
     public async Task CallLog_RecordsRegionAndActionOfEveryRequest_AndIsClearedByResets()
     {
-        await _east.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] });
-        await _east.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] });
-        await _west.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { OwnerIds = ["self"] });
-        await Assert.ThrowsAsync<AmazonEC2Exception>(() => _west.DeregisterImageAsync(new DeregisterImageRequest { ImageId = "ami-0000000000000dead" }));
+        await EastClient.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] });
+        await EastClient.DescribeImagesAsync(new DescribeImagesRequest { Owners = ["self"] });
+        await WestClient.DescribeSnapshotsAsync(new DescribeSnapshotsRequest { OwnerIds = ["self"] });
+        await Assert.ThrowsAsync<AmazonEC2Exception>(() => WestClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = "ami-0000000000000dead" }));
 
-        var calls = await _moto.CallsAsync();
+        var calls = await Moto.CallsAsync();
 
         Assert.Equal(
             new[] { (East, "DescribeImages"), (East, "DescribeImages"), (West, "DescribeSnapshots"), (West, "DeregisterImage") },
             calls);
 
-        await _moto.ResetCallsAsync();
-        Assert.Empty(await _moto.CallsAsync());
+        await Moto.ResetCallsAsync();
+        Assert.Empty(await Moto.CallsAsync());
 
         // moto's own POST /moto-api/reset clears our state too: call log and client tokens.
         var source = await CreateImageAsync(East, "token-src");
-        await _west.CopyImageAsync(new CopyImageRequest { SourceImageId = source, SourceRegion = East, Name = "copy-a", ClientToken = "t-1" });
-        await _moto.ResetAsync();
-        Assert.Empty(await _moto.CallsAsync());
+        await WestClient.CopyImageAsync(new CopyImageRequest { SourceImageId = source, SourceRegion = East, Name = "copy-a", ClientToken = "t-1" });
+        await Moto.ResetAsync();
+        Assert.Empty(await Moto.CallsAsync());
         var source2 = await CreateImageAsync(East, "token-src");
-        var afterReset = await _west.CopyImageAsync(new CopyImageRequest { SourceImageId = source2, SourceRegion = East, Name = "copy-b", ClientToken = "t-1" });
+        var afterReset = await WestClient.CopyImageAsync(new CopyImageRequest { SourceImageId = source2, SourceRegion = East, Name = "copy-b", ClientToken = "t-1" });
         Assert.StartsWith("ami-", afterReset.ImageId, StringComparison.Ordinal);
     }
 
     private async Task<string> CreateImageAsync(string region, string name)
     {
-        var instanceId = await _moto.SeedInstanceAsync(region, new Dictionary<string, string>());
-        var ec2 = region == East ? _east : _west;
+        var instanceId = await Moto.SeedInstanceAsync(region, new Dictionary<string, string>());
+        var ec2 = region == East ? EastClient : WestClient;
         return (await ec2.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = name, NoReboot = true })).ImageId;
     }
 }

@@ -11,60 +11,37 @@ namespace AmiRotator.Tests.Emulator;
 /// asserts the documented AWS behaviour the patch adds to moto.
 /// </summary>
 [Collection(MotoCollection.Name)]
-public sealed class MotoSnapshotPatchTests : IAsyncLifetime
+public sealed class MotoSnapshotPatchTests(MotoServer moto) : MotoPatchTests(moto)
 {
-    private const string East = "us-east-1";
-    private const string West = "us-west-2";
-
-    private readonly MotoServer _moto;
-    private readonly AmazonEC2Client _east;
-    private readonly AmazonEC2Client _west;
-
-    public MotoSnapshotPatchTests(MotoServer moto)
-    {
-        _moto = moto;
-        _east = moto.Client(East);
-        _west = moto.Client(West);
-    }
-
-    public Task InitializeAsync() => _moto.ResetAsync();
-
-    public Task DisposeAsync()
-    {
-        _east.Dispose();
-        _west.Dispose();
-        return Task.CompletedTask;
-    }
-
     // Patch 4 [API_DeregisterImage]: DeleteAssociatedSnapshots deletes snapshots no other AMI uses; DeleteSnapshotResults per snapshot.
     [Fact]
     public async Task DeregisterImage_WithDeleteAssociatedSnapshots_DeletesUnsharedSnapshotsAndSkipsSharedOnes()
     {
         var imageA = await CreateImageAsync(East, "dereg-a");
-        var snapshotA = (await DescribeImageAsync(_east, imageA)).BlockDeviceMappings[0].Ebs.SnapshotId;
-        var imageB = await RegisterFromSnapshotAsync(_east, "dereg-b", snapshotA); // shares snapshotA
+        var snapshotA = (await DescribeImageAsync(EastClient, imageA)).BlockDeviceMappings[0].Ebs.SnapshotId;
+        var imageB = await RegisterFromSnapshotAsync(EastClient, "dereg-b", snapshotA); // shares snapshotA
 
-        var first = await _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageA, DeleteAssociatedSnapshots = true });
+        var first = await EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageA, DeleteAssociatedSnapshots = true });
 
         var skipped = Assert.Single(first.DeleteSnapshotResults);
         Assert.Equal(snapshotA, skipped.SnapshotId);
         Assert.Equal("skipped", skipped.ReturnCode.Value);
-        Assert.True(await SnapshotExistsAsync(_east, snapshotA));
-        Assert.Empty(await ImagesNamedAsync(_east, "dereg-a"));
+        Assert.True(await SnapshotExistsAsync(EastClient, snapshotA));
+        Assert.Empty(await ImagesNamedAsync(EastClient, "dereg-a"));
 
-        var second = await _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageB, DeleteAssociatedSnapshots = true });
+        var second = await EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageB, DeleteAssociatedSnapshots = true });
 
         var success = Assert.Single(second.DeleteSnapshotResults);
         Assert.Equal(snapshotA, success.SnapshotId);
         Assert.Equal(SnapshotReturnCodes.Success, success.ReturnCode);
-        Assert.False(await SnapshotExistsAsync(_east, snapshotA));
+        Assert.False(await SnapshotExistsAsync(EastClient, snapshotA));
 
         // Without the flag: the snapshot stays and no results are returned.
         var imageC = await CreateImageAsync(East, "dereg-c");
-        var snapshotC = (await DescribeImageAsync(_east, imageC)).BlockDeviceMappings[0].Ebs.SnapshotId;
-        var third = await _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageC });
+        var snapshotC = (await DescribeImageAsync(EastClient, imageC)).BlockDeviceMappings[0].Ebs.SnapshotId;
+        var third = await EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageC });
         Assert.True(third.DeleteSnapshotResults is null || third.DeleteSnapshotResults.Count == 0);
-        Assert.True(await SnapshotExistsAsync(_east, snapshotC));
+        Assert.True(await SnapshotExistsAsync(EastClient, snapshotC));
     }
 
     // Patch 5 [API_DeleteSnapshot]: "You cannot delete a snapshot of the root device of an EBS volume used by a registered AMI."
@@ -72,20 +49,20 @@ public sealed class MotoSnapshotPatchTests : IAsyncLifetime
     public async Task DeleteSnapshot_UsedByARegisteredImage_FailsWithInvalidSnapshotInUse()
     {
         var imageA = await CreateImageAsync(East, "inuse-a");
-        var snapshot = (await DescribeImageAsync(_east, imageA)).BlockDeviceMappings[0].Ebs.SnapshotId;
-        var imageB = await RegisterFromSnapshotAsync(_east, "inuse-b", snapshot);
+        var snapshot = (await DescribeImageAsync(EastClient, imageA)).BlockDeviceMappings[0].Ebs.SnapshotId;
+        var imageB = await RegisterFromSnapshotAsync(EastClient, "inuse-b", snapshot);
 
-        var own = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshot }));
+        var own = await Assert.ThrowsAsync<AmazonEC2Exception>(() => EastClient.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshot }));
         Assert.Equal("InvalidSnapshot.InUse", own.ErrorCode);
 
         // The AMI that created it is gone, but another registered AMI still uses it (moto alone would delete it here).
-        await _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageA });
-        var shared = await Assert.ThrowsAsync<AmazonEC2Exception>(() => _east.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshot }));
+        await EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageA });
+        var shared = await Assert.ThrowsAsync<AmazonEC2Exception>(() => EastClient.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshot }));
         Assert.Equal("InvalidSnapshot.InUse", shared.ErrorCode);
 
-        await _east.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageB });
-        await _east.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshot });
-        Assert.False(await SnapshotExistsAsync(_east, snapshot));
+        await EastClient.DeregisterImageAsync(new DeregisterImageRequest { ImageId = imageB });
+        await EastClient.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = snapshot });
+        Assert.False(await SnapshotExistsAsync(EastClient, snapshot));
     }
 
     // Patch 8 (supporting) [API_RegisterImage]: register an AMI from an existing root-volume snapshot.
@@ -93,21 +70,21 @@ public sealed class MotoSnapshotPatchTests : IAsyncLifetime
     public async Task RegisterImage_FromSnapshot_UsesThatSnapshot()
     {
         var imageA = await CreateImageAsync(East, "reg-src");
-        var snapshot = (await DescribeImageAsync(_east, imageA)).BlockDeviceMappings[0].Ebs.SnapshotId;
-        var snapshotsBefore = (await _east.DescribeSnapshotsAsync(new DescribeSnapshotsRequest())).Snapshots?.Count ?? 0;
+        var snapshot = (await DescribeImageAsync(EastClient, imageA)).BlockDeviceMappings[0].Ebs.SnapshotId;
+        var snapshotsBefore = (await EastClient.DescribeSnapshotsAsync(new DescribeSnapshotsRequest())).Snapshots?.Count ?? 0;
 
-        var imageB = await RegisterFromSnapshotAsync(_east, "reg-from-snap", snapshot);
+        var imageB = await RegisterFromSnapshotAsync(EastClient, "reg-from-snap", snapshot);
 
-        var registered = await DescribeImageAsync(_east, imageB);
+        var registered = await DescribeImageAsync(EastClient, imageB);
         Assert.Equal(snapshot, Assert.Single(registered.BlockDeviceMappings).Ebs.SnapshotId);
         Assert.Equal("/dev/xvda", registered.RootDeviceName);
-        Assert.Equal(snapshotsBefore, (await _east.DescribeSnapshotsAsync(new DescribeSnapshotsRequest())).Snapshots?.Count ?? 0);
+        Assert.Equal(snapshotsBefore, (await EastClient.DescribeSnapshotsAsync(new DescribeSnapshotsRequest())).Snapshots?.Count ?? 0);
     }
 
     private async Task<string> CreateImageAsync(string region, string name)
     {
-        var instanceId = await _moto.SeedInstanceAsync(region, new Dictionary<string, string>());
-        var ec2 = region == East ? _east : _west;
+        var instanceId = await Moto.SeedInstanceAsync(region, new Dictionary<string, string>());
+        var ec2 = region == East ? EastClient : WestClient;
         return (await ec2.CreateImageAsync(new CreateImageRequest { InstanceId = instanceId, Name = name, NoReboot = true })).ImageId;
     }
 }
