@@ -4,10 +4,9 @@ using Amazon.EC2;
 using Amazon.EC2.Model;
 using AmiRotator.Tests.Emulator;
 using AmiRotator.Tests.Faults;
-using AmiRotator.Tests.Integration;
 using Xunit;
 
-namespace AmiRotator.Tests.Immutability;
+namespace AmiRotator.Tests.Integration;
 
 /// <summary>
 /// Snapshot lock and deprecation through the real pass against the emulator, whose patches 15 and 16 follow
@@ -16,7 +15,7 @@ namespace AmiRotator.Tests.Immutability;
 /// (a copy carries its source's, tag ami-rotator:backup-time), so ageing is done by shifting the function's clock.
 /// </summary>
 [Collection(MotoCollection.Name)]
-public sealed class LockAndDeprecationEmulatorTests(MotoServer moto) : IAsyncLifetime
+public sealed class LockAndDeprecationPassTests(MotoServer moto) : IAsyncLifetime
 {
     private static readonly DateTimeOffset FirstNight = new(2026, 11, 24, 3, 0, 0, TimeSpan.Zero);
 
