@@ -20,7 +20,7 @@ MUTATE ?=
 STRYKER_ARGS ?=
 RETENTION_TESTS := FullyQualifiedName~AmiRotator.Tests.Retention.
 INVOCATION_TESTS := FullyQualifiedName~AmiRotator.Tests.Invocation.
-PLANNING_TESTS := FullyQualifiedName~AmiRotator.Tests.Planning.|FullyQualifiedName~AmiRotator.Tests.Safety.|FullyQualifiedName~AmiRotator.Tests.Immutability.|FullyQualifiedName~AmiRotator.Tests.Execution.|FullyQualifiedName~AmiRotator.Tests.Drills.DrillPlannerProperties
+PLANNING_TESTS := FullyQualifiedName~AmiRotator.Tests.PlanSteps.|FullyQualifiedName~AmiRotator.Tests.Safety.|FullyQualifiedName~AmiRotator.Tests.Immutability.|FullyQualifiedName~AmiRotator.Tests.Execution.|FullyQualifiedName~AmiRotator.Tests.Drills.DrillPlannerProperties
 # $(call stryker,Folder,test filter,report name): one Stryker run, config in test/AmiRotator.Tests/stryker-config.json
 define stryker
 rm -rf $(MUTATION_DIR)/$(3)
