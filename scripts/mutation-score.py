@@ -3,8 +3,11 @@
 
 Usage: mutation-score.py [--survivors] NAME=REPORT.json [NAME=REPORT.json ...]
 
-The score is Stryker's own: (killed + timeout) / (killed + timeout + survived + no coverage). Ignored mutants
-(the mutate filter, `// Stryker disable` comments) and compile errors are not valid mutants and don't count.
+NAME is the folder under src/AmiRotator (retention, planning, invocation; any case): Stryker compiles the whole
+project, so only that folder's files are counted. The score is Stryker's own: (killed + timeout) / (killed + timeout +
+survived + no coverage). Not valid mutants, so not in the score: `ignored` (a `// Stryker disable` comment, i.e. a
+recorded equivalent), `deduped` (a block removal Stryker skips because the block's statements are mutated already)
+and compile errors.
 """
 import json
 import os
@@ -13,15 +16,20 @@ import sys
 COUNTED = ("Killed", "Timeout", "Survived", "NoCoverage")
 
 
-def tally(report_path):
+def tally(name, report_path):
     with open(report_path, encoding="utf-8") as f:
         report = json.load(f)
-    counts = {status: 0 for status in ("Killed", "Timeout", "Survived", "NoCoverage", "Ignored", "CompileError", "RuntimeError")}
+    counts = {status: 0 for status in ("Killed", "Timeout", "Survived", "NoCoverage", "Ignored", "Deduped", "CompileError", "RuntimeError")}
     survivors = []
+    folder = f"/src/amirotator/{name.lower()}/"
     for path, entry in sorted(report["files"].items()):
+        if folder not in path.replace(os.sep, "/").lower():
+            continue
         source = entry.get("source", "").splitlines()
         for mutant in entry["mutants"]:
             status = mutant["status"]
+            if status == "Ignored" and mutant.get("statusReason", "").startswith("Removed by block already covered"):
+                status = "Deduped"
             counts[status] = counts.get(status, 0) + 1
             if status in ("Survived", "NoCoverage"):
                 line = mutant["location"]["start"]["line"]
@@ -39,17 +47,17 @@ def main(argv):
         return 2
     minimum = float(os.environ.get("MUTATION_MIN", "95"))
     failed = []
-    print(f"{'folder':<12} {'score':>7} {'tested':>7} {'killed':>7} {'survived':>9} {'timeout':>8} {'no-cov':>7} {'ignored':>8} {'compile-err':>12}")
+    print(f"{'folder':<12} {'score':>7} {'tested':>7} {'killed':>7} {'survived':>9} {'timeout':>8} {'no-cov':>7} {'ignored':>8} {'deduped':>8} {'compile-err':>12}")
     for pair in pairs:
         name, _, path = pair.partition("=")
         if not os.path.exists(path):
             print(f"{name:<12} no report at {path}")
             failed.append(name)
             continue
-        c, survivors = tally(path)
+        c, survivors = tally(name, path)
         valid = sum(c[s] for s in COUNTED)
         score = 100.0 * (c["Killed"] + c["Timeout"]) / valid if valid else 100.0
-        print(f"{name:<12} {score:6.2f}% {valid:>7} {c['Killed']:>7} {c['Survived']:>9} {c['Timeout']:>8} {c['NoCoverage']:>7} {c['Ignored']:>8} {c['CompileError']:>12}")
+        print(f"{name:<12} {score:6.2f}% {valid:>7} {c['Killed']:>7} {c['Survived']:>9} {c['Timeout']:>8} {c['NoCoverage']:>7} {c['Ignored']:>8} {c['Deduped']:>8} {c['CompileError']:>12}")
         if show_survivors:
             print("\n".join(survivors))
         if score < minimum:
