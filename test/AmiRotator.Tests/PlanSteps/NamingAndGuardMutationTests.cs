@@ -31,6 +31,15 @@ public sealed class NamingAndGuardMutationTests
     }
 
     [Fact]
+    public void Manual_WithAnotherToken_IsAnotherBackup()
+    {
+        // A new token is how a person asks for a second backup within the manual-run window.
+        Assert.NotEqual(
+            BackupNaming.Manual(InstanceId, Now, "owner", idempotencyToken: "change-4711"),
+            BackupNaming.Manual(InstanceId, Now, "owner", idempotencyToken: "change-4712"));
+    }
+
+    [Fact]
     public void Scheduled_EndsWithTheOwnersMark_SoTwoStacksNeverCollide()
     {
         var mine = BackupNaming.Scheduled(InstanceId, Now, "stack-a");

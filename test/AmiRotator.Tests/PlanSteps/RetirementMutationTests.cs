@@ -117,6 +117,26 @@ public sealed class RetirementMutationTests
     }
 
     [Fact]
+    public void Retention_WhenTheDrRegionsLocksCouldNotBeRead_KeepsItsCopies_ButNotWhenOnlyTheSourcesAreUnread()
+    {
+        var world = new PlanningCase(("DR_REGION", PlanningCase.Dr));
+        var older = world.AddBackup("ami-0000000000000001", Now.AddDays(-2), policy: "keep-last=5");
+        var newer = world.AddBackup("ami-0000000000000002", Now.AddDays(-1), policy: "keep-last=5");
+        world.AddCopy("ami-0000000000000081", older, Now.AddDays(-2));
+        world.AddCopy("ami-0000000000000082", newer, Now.AddDays(-1));
+        world.Unread.Add(InventoryPart.DrLocks);
+
+        var plan = world.Build();
+
+        Assert.Empty(plan.Retirements);
+        Assert.Contains($"ami-0000000000000081: {LocksUnreadable}", Kept(plan));
+
+        world.Unread.Clear();
+        world.Unread.Add(InventoryPart.SourceLocks);
+        Assert.Equal(["ami-0000000000000081"], world.Build().Retirements.Select(r => r.ImageId));
+    }
+
+    [Fact]
     public void Retention_JudgesUnavailableBackupsByState_InImageIdOrder()
     {
         var world = new PlanningCase();
@@ -362,6 +382,17 @@ public sealed class RetirementMutationTests
     }
 
     [Fact]
+    public void Sweep_CallsASnapshotAnOrphanFromExactlyTheGracePeriodOn()
+    {
+        // EC2's listings are eventually consistent: a younger snapshot may belong to an image not listed yet.
+        var world = new PlanningCase();
+        world.AddOrphan("snap-0001", Now - SweepStep.OrphanGrace);
+        world.AddOrphan("snap-0002", Now - SweepStep.OrphanGrace + TimeSpan.FromSeconds(1));
+
+        Assert.Equal(["snap-0001"], world.Build().SnapshotDeletions.Select(d => d.SnapshotId));
+    }
+
+    [Fact]
     public void Sweep_WhenAnOrphanIsLocked_OrLocksCouldNotBeRead_KeepsIt_SayingWhy()
     {
         var world = new PlanningCase();
@@ -393,5 +424,17 @@ public sealed class RetirementMutationTests
         Assert.Equal(["ami-0000000000000002", "ami-0000000000000003"], deprecations.Select(d => d.ImageId));
         Assert.All(deprecations, d => Assert.Equal(Now.AddMinutes(2), d.DeprecateAt));
         Assert.Equal("taken 2026-10-27T03:00:00Z, more than DEPRECATE_AFTER_DAYS=30 days ago", deprecations[0].Reason);
+    }
+
+    [Fact]
+    public void Deprecation_DeprecatesOldDrCopiesToo()
+    {
+        var world = new PlanningCase(("DEPRECATE_AFTER_DAYS", "30"), ("RETENTION", "keep-last=5"), ("DR_REGION", PlanningCase.Dr), ("DR_RETENTION", "keep-last=5"));
+        var source = world.AddBackup("ami-0000000000000001", Now.AddDays(-31), policy: "keep-last=5");
+        world.AddCopy("ami-0000000000000081", source, Now.AddDays(-31), policy: "keep-last=5");
+
+        var deprecations = world.Build().Deprecations!;
+
+        Assert.Equal([(PlanningCase.Source, "ami-0000000000000001"), (PlanningCase.Dr, "ami-0000000000000081")], deprecations.Select(d => (d.Region, d.ImageId)));
     }
 }
