@@ -178,6 +178,10 @@ public sealed class TemplateParameterTests
     [InlineData("SourceKmsKeyArns", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab,arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab", true)]
     [InlineData("SourceKmsKeyArns", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab, arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ac", false)]
     [InlineData("SourceKmsKeyArns", "1234abcd-12ab-34cd-56ef-1234567890ab", false)]
+    // "00" would miss the "0" condition and reach the rule as a period of 0 days, which CloudFormation refuses.
+    [InlineData("RecycleBinDays", "00", false)]
+    [InlineData("RecycleBinDays", "7d", false)]
+    [InlineData("RecycleBinDays", "-1", false)]
     public void Parameter_WhenGivenAValue_AcceptsExactlyWhatTheFunctionAccepts(string name, string value, bool accepted) =>
         Assert.Equal(accepted, Allows(name, value));
 
@@ -185,6 +189,8 @@ public sealed class TemplateParameterTests
     [InlineData("MaxCopiesInFlight", 3, 300)]
     [InlineData("RpoHours", 1, 24 * 366)]
     [InlineData("MaxRetirePerRun", 1, 100_000)]
+    // 0 creates no rule; a Recycle Bin rule keeps 1 to 365 days (EBS User Guide, recycle-bin-create-rule: "up to 1 year").
+    [InlineData("RecycleBinDays", 0, 365)]
     public void NumericParameter_WhenGivenIntegers_AcceptsExactlyTheFunctionsRange(string name, int min, int max)
     {
         for (var n = 0; n <= max + 1000; n++)

@@ -87,9 +87,12 @@ internal sealed class FaultWorld
     /// Two clean nights before the one under test, straight to the emulator: the first night's backups are copied
     /// on the second, so the third has backups to make, one night to copy and one to retire in the source Region.
     /// </summary>
-    public async Task RunCleanNightsAsync(params string[] times)
+    public Task RunCleanNightsAsync(params string[] times) =>
+        RunNightsAsync(Integration.EmulatedFunction.Create(moto, KeepLastSettings()), times);
+
+    /// <summary>Scheduled nights of <paramref name="function"/>, one after another, then a clean call log.</summary>
+    public async Task RunNightsAsync(Function function, params string[] times)
     {
-        var function = Integration.EmulatedFunction.Create(moto, KeepLastSettings());
         foreach (var time in times)
         {
             await Integration.EmulatedFunction.InvokeAsync(function, ScheduledEvent(time));

@@ -23,28 +23,18 @@ public sealed class LockAndDeprecationPassTests(MotoServer moto) : IAsyncLifetim
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    private static string Night(int days) => FaultWorld.ScheduledEvent(FirstNight.AddDays(days).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+    private static string Night(int days) => FirstNight.AddDays(days).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
     private static string NameOf(DateTimeOffset night) => night.ToString("yyyyMMddTHHmm", CultureInfo.InvariantCulture);
-
-    /// <summary>Scheduled passes: each copies the previous one's backups (available by then) and makes its own.</summary>
-    private static async Task NightsAsync(Function stack, params int[] days)
-    {
-        foreach (var day in days)
-        {
-            await stack.InvokeAsync(Night(day));
-            await Task.Delay(1100); // CreationDate has one-second resolution: the next night must be newer
-        }
-    }
 
     [Fact]
     public async Task Pass_WithComplianceLock_LocksTheDrCopysSnapshots_UntilItsDrPolicyCouldFirstRetireIt()
     {
-        await FaultWorld.SeedAsync(moto, taggedInstances: 1);
+        var world = await FaultWorld.SeedAsync(moto, taggedInstances: 1);
         var settings = FaultWorld.Settings(retention: "keep-last=5", drRetention: "keep-daily=10");
         settings["DR_SNAPSHOT_LOCK"] = "compliance";
         var stack = EmulatedFunction.Create(moto, settings);
-        await NightsAsync(stack, 0, 1); // the first night's backup is copied on the second
+        await world.RunNightsAsync(stack, Night(0), Night(1)); // each night copies the backups of the one before
 
         var answer = await stack.InvokeAsync("""{"action":"prune"}"""); // finds that copy in the DR Region, and locks it
 
@@ -71,18 +61,17 @@ public sealed class LockAndDeprecationPassTests(MotoServer moto) : IAsyncLifetim
     [Fact]
     public async Task Prune_WhenACopyDueToRetireHasALockedSnapshot_KeepsIt_AndSaysUntilWhen()
     {
-        await FaultWorld.SeedAsync(moto, taggedInstances: 1);
+        var world = await FaultWorld.SeedAsync(moto, taggedInstances: 1);
         var settings = FaultWorld.Settings(retention: "keep-last=5", drRetention: "keep-last=1");
         var stack = EmulatedFunction.Create(moto, settings);
-        await NightsAsync(stack, 0, 1); // the first night's copy
+        await world.RunNightsAsync(stack, Night(0), Night(1)); // the first night's copy
         using var west = moto.Client(FaultWorld.West);
         var older = Assert.Single(await CopiesAsync(west));
         var snapshot = older.BlockDeviceMappings[0].Ebs.SnapshotId;
         // Locked by hand, say by an administrator after an incident.
         await west.LockSnapshotAsync(new LockSnapshotRequest { SnapshotId = snapshot, LockMode = LockMode.Compliance, LockDuration = 30 });
-        await NightsAsync(stack, 2); // the second night's copy: keep-last=1 now wants the first one gone
+        await world.RunNightsAsync(stack, Night(2)); // the second night's copy: keep-last=1 now wants the first one gone
         Assert.Equal(2, (await CopiesAsync(west)).Count);
-        await moto.ResetCallsAsync();
 
         var prune = await stack.InvokeAsync("""{"action":"prune"}""");
 
@@ -96,10 +85,10 @@ public sealed class LockAndDeprecationPassTests(MotoServer moto) : IAsyncLifetim
     [Fact]
     public async Task Pass_WithDeprecateAfterDays_DeprecatesBackupsOnceTheyAreThatOld_InBothRegions_Once()
     {
-        await FaultWorld.SeedAsync(moto, taggedInstances: 1);
+        var world = await FaultWorld.SeedAsync(moto, taggedInstances: 1);
         var settings = FaultWorld.Settings(retention: "keep-last=5", drRetention: "keep-last=5");
         settings["DEPRECATE_AFTER_DAYS"] = "3";
-        await NightsAsync(EmulatedFunction.Create(moto, settings), 0, 1, 2); // three backups at home, two copied
+        await world.RunNightsAsync(EmulatedFunction.Create(moto, settings), Night(0), Night(1), Night(2)); // three backups at home, two copied
         var young = await EmulatedFunction.Create(moto, settings).InvokeAsync("""{"action":"prune"}""");
         Assert.False(young.TryGetProperty("deprecated", out var none) && none.ValueKind == JsonValueKind.Array, $"deprecated too young: {young}");
 
